@@ -1,0 +1,56 @@
+//! Shard allocation: deciders (small rules that say YES / NO / THROTTLE with an explanation),
+//! `reroute` (assign unassigned copies to nodes, balancing by shard count), and shard failure
+//! handling (promotion of an in-sync replica, primary terms, in-sync sets).
+//!
+//! Owns: where shard copies go. Pure: the caller passes `now` and an id generator. Must not
+//! change index metadata other than primary terms and in-sync allocation ids.
+
+pub mod deciders;
+mod reroute;
+mod shard_failure;
+
+pub use reroute::{next_delayed_allocation_millis, reroute};
+pub use shard_failure::{fail_shard_copy, normalize_in_sync_allocations};
+
+use serde::Serialize;
+
+/// The answer of one decider for one copy on one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum DecisionType {
+    Yes,
+    No,
+    Throttle,
+}
+
+/// A decider's verdict and why (`_cluster/allocation/explain` shows these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub decider: &'static str,
+    pub decision: DecisionType,
+    pub explanation: String,
+}
+
+impl Decision {
+    pub fn yes(decider: &'static str, explanation: impl Into<String>) -> Self {
+        Decision {
+            decider,
+            decision: DecisionType::Yes,
+            explanation: explanation.into(),
+        }
+    }
+    pub fn no(decider: &'static str, explanation: impl Into<String>) -> Self {
+        Decision {
+            decider,
+            decision: DecisionType::No,
+            explanation: explanation.into(),
+        }
+    }
+    pub fn throttle(decider: &'static str, explanation: impl Into<String>) -> Self {
+        Decision {
+            decider,
+            decision: DecisionType::Throttle,
+            explanation: explanation.into(),
+        }
+    }
+}
