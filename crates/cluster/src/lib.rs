@@ -9,7 +9,6 @@
 // `EsError` (quarry-types) is the shared error value at crate boundaries; its size is the types
 // crate's decision, so the lint about large `Err` variants is silenced here.
 
-
 pub mod allocation;
 pub mod apply;
 pub mod apply_aliases;

@@ -28,8 +28,8 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use tantivy::schema::{
-    Field, IndexRecordOption, JsonObjectOptions, OwnedValue, Schema, SchemaBuilder, TextFieldIndexing,
-    FAST, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, JsonObjectOptions, OwnedValue, Schema, SchemaBuilder,
+    TextFieldIndexing, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::{TantivyDocument, Term};
 
@@ -50,7 +50,10 @@ pub const RAW_TOKENIZER: &str = "raw";
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexedValue {
     /// Analyzed text, indexed in `_t.<analyzer>`.
-    Text { analyzer: String, text: String },
+    Text {
+        analyzer: String,
+        text: String,
+    },
     Keyword(String),
     Long(i64),
     UnsignedLong(u64),
@@ -96,7 +99,9 @@ impl ShardLayout {
             .set_index_option(IndexRecordOption::Basic);
         b.add_json_field(
             KEYWORD_JSON,
-            JsonObjectOptions::default().set_indexing_options(kw_indexing).set_fast(RAW_TOKENIZER),
+            JsonObjectOptions::default()
+                .set_indexing_options(kw_indexing)
+                .set_fast(RAW_TOKENIZER),
         );
         let mut names: Vec<&String> = analyzer_names.iter().collect();
         names.sort();
@@ -115,7 +120,11 @@ impl ShardLayout {
 
     /// Recovers the handles from a schema read back from disk.
     pub fn from_schema(schema: Schema) -> Result<ShardLayout, String> {
-        let f = |name: &str| schema.get_field(name).map_err(|_| format!("shard schema has no field [{name}]"));
+        let f = |name: &str| {
+            schema
+                .get_field(name)
+                .map_err(|_| format!("shard schema has no field [{name}]"))
+        };
         let mut text = BTreeMap::new();
         for (field, entry) in schema.fields() {
             if let Some(analyzer) = entry.name().strip_prefix(TEXT_JSON_PREFIX) {
@@ -273,7 +282,10 @@ impl DocumentBuilder {
             IndexedValue::Date(ms) => OwnedValue::I64(ms),
             IndexedValue::Ip(ip) => OwnedValue::Str(encode_ip(ip)),
         };
-        self.keyword.entry(path.to_string()).or_default().push(owned);
+        self.keyword
+            .entry(path.to_string())
+            .or_default()
+            .push(owned);
         self.mark_present(path);
     }
 
@@ -292,6 +304,30 @@ impl DocumentBuilder {
     /// Records a path whose value was not indexed (`ignore_above`, `ignore_malformed`).
     pub fn mark_ignored(&mut self, path: &str) {
         self.ignored.push(path.to_string());
+    }
+
+    /// The values collected at `path` (keyword-like values first, then text values), for
+    /// inspection in tests and diagnostics.
+    pub fn values_at(&self, path: &str) -> Vec<OwnedValue> {
+        let mut out: Vec<OwnedValue> = self.keyword.get(path).cloned().unwrap_or_default();
+        for values in self.text.values() {
+            out.extend(values.get(path).cloned().unwrap_or_default());
+        }
+        out
+    }
+
+    /// The analyzer whose text field holds the text values at `path`, if any.
+    pub fn text_analyzers_at(&self, path: &str) -> Vec<String> {
+        self.text
+            .iter()
+            .filter(|(_, v)| v.contains_key(path))
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    /// Paths recorded in `_ignored`.
+    pub fn ignored(&self) -> &[String] {
+        &self.ignored
     }
 
     /// Builds the tantivy document with the metadata fields.
@@ -329,7 +365,11 @@ fn to_object(values: BTreeMap<String, Vec<OwnedValue>>) -> BTreeMap<String, Owne
     values
         .into_iter()
         .map(|(k, mut v)| {
-            let value = if v.len() == 1 { v.remove(0) } else { OwnedValue::Array(v) };
+            let value = if v.len() == 1 {
+                v.remove(0)
+            } else {
+                OwnedValue::Array(v)
+            };
             (k, value)
         })
         .collect()

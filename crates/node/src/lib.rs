@@ -1,1 +1,17 @@
-//! placeholder
+//! The node runtime: the only crate with tokio tasks. It owns the published cluster state, the
+//! master service that changes it (through the pure `quarry_cluster::apply`), the persisted
+//! gateway state, the local shards (`IndicesService`) and the actions (document, bulk, search,
+//! admin, stats) that the REST layer calls.
+//!
+//! Must not parse HTTP or render REST-specific formats (that is `quarry-rest`).
+
+pub mod action;
+pub mod gateway;
+pub mod indices_service;
+pub mod master_service;
+pub mod node;
+pub mod node_config;
+pub mod node_stats;
+
+pub use node::Node;
+pub use node_config::NodeConfig;

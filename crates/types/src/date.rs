@@ -17,7 +17,9 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Result<i64, String> {
             return Ok(ms);
         }
     }
-    Err(format!("failed to parse date field [{text}] with format [{format}]"))
+    Err(format!(
+        "failed to parse date field [{text}] with format [{format}]"
+    ))
 }
 
 /// A JSON number given to a date field: epoch millis (or seconds with an `epoch_second` format).
@@ -32,11 +34,16 @@ pub fn date_from_number(n: f64, format: Option<&str>) -> i64 {
 
 fn parse_with(text: &str, format: &str) -> Option<i64> {
     match format {
-        "strict_date_optional_time" | "date_optional_time" | "strict_date_optional_time_nanos"
-        | "iso8601" | "strict_date_time" | "date_time" | "strict_date_time_no_millis"
-        | "date_time_no_millis" | "strict_date_hour_minute_second" | "date_hour_minute_second" => {
-            parse_iso(text)
-        }
+        "strict_date_optional_time"
+        | "date_optional_time"
+        | "strict_date_optional_time_nanos"
+        | "iso8601"
+        | "strict_date_time"
+        | "date_time"
+        | "strict_date_time_no_millis"
+        | "date_time_no_millis"
+        | "strict_date_hour_minute_second"
+        | "date_hour_minute_second" => parse_iso(text),
         "epoch_millis" => parse_epoch(text, 1),
         "epoch_second" => parse_epoch(text, 1000),
         "date" | "strict_date" | "yyyy-MM-dd" => parse_pattern(text, "yyyy-MM-dd"),
@@ -48,7 +55,11 @@ fn parse_with(text: &str, format: &str) -> Option<i64> {
 }
 
 fn parse_epoch(text: &str, factor: i64) -> Option<i64> {
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'.') {
+    if text.is_empty()
+        || !text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'-' || b == b'.')
+    {
         return None;
     }
     let v: f64 = text.parse().ok()?;
@@ -106,7 +117,11 @@ fn parse_iso(text: &str) -> Option<i64> {
                 if i < b.len() && b[i] == b':' {
                     i += 1;
                 }
-                let om = if i < b.len() { read_num(b, &mut i, 2, 2)? } else { 0 };
+                let om = if i < b.len() {
+                    read_num(b, &mut i, 2, 2)?
+                } else {
+                    0
+                };
                 offset_minutes = sign * (oh * 60 + om);
             }
             _ => return None,
@@ -133,7 +148,8 @@ fn read_num(b: &[u8], i: &mut usize, min: usize, max: usize) -> Option<i64> {
 fn parse_pattern(text: &str, pattern: &str) -> Option<i64> {
     let t = text.as_bytes();
     let p: Vec<char> = pattern.chars().collect();
-    let (mut year, mut month, mut day, mut hour, mut minute, mut second, mut millis) = (1970, 1, 1, 0, 0, 0, 0);
+    let (mut year, mut month, mut day, mut hour, mut minute, mut second, mut millis) =
+        (1970, 1, 1, 0, 0, 0, 0);
     let mut ti = 0;
     let mut pi = 0;
     while pi < p.len() {
@@ -165,7 +181,11 @@ fn parse_pattern(text: &str, pattern: &str) -> Option<i64> {
                 let start = ti;
                 let v = read_num(t, &mut ti, 1, run)?;
                 let digits = (ti - start) as u32;
-                millis = if digits >= 3 { v / 10i64.pow(digits - 3) } else { v * 10i64.pow(3 - digits) };
+                millis = if digits >= 3 {
+                    v / 10i64.pow(digits - 3)
+                } else {
+                    v * 10i64.pow(3 - digits)
+                };
             }
             _ => {
                 for _ in 0..run {
@@ -184,8 +204,22 @@ fn parse_pattern(text: &str, pattern: &str) -> Option<i64> {
     to_millis(year, month, day, hour, minute, second, millis)
 }
 
-fn to_millis(year: i64, month: i64, day: i64, hour: i64, minute: i64, second: i64, millis: i64) -> Option<i64> {
-    if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 59 {
+fn to_millis(
+    year: i64,
+    month: i64,
+    day: i64,
+    hour: i64,
+    minute: i64,
+    second: i64,
+    millis: i64,
+) -> Option<i64> {
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
         return None;
     }
     let days = days_from_civil(year, month, day);
@@ -246,7 +280,11 @@ pub fn format_iso_millis(ms: i64) -> String {
 
 /// Prints epoch millis with the first format of a `||` list (used for `key_as_string`, sort values).
 pub fn format_date(ms: i64, format: Option<&str>) -> String {
-    let first = format.unwrap_or(DEFAULT_DATE_FORMAT).split("||").next().unwrap_or("");
+    let first = format
+        .unwrap_or(DEFAULT_DATE_FORMAT)
+        .split("||")
+        .next()
+        .unwrap_or("");
     match first {
         "epoch_millis" => ms.to_string(),
         "epoch_second" => (ms / 1000).to_string(),
@@ -264,7 +302,10 @@ mod tests {
         assert_eq!(parse_date("1970-01-01", None), Ok(0));
         assert_eq!(parse_date("1970-01-02T00:00:00Z", None), Ok(86_400_000));
         assert_eq!(parse_date("1970-01-01T01:00:00+01:00", None), Ok(0));
-        assert_eq!(parse_date("2015-01-01T12:10:30.123Z", None), Ok(1_420_114_230_123));
+        assert_eq!(
+            parse_date("2015-01-01T12:10:30.123Z", None),
+            Ok(1_420_114_230_123)
+        );
         assert_eq!(parse_date("1420114230123", None), Ok(1_420_114_230_123));
         assert!(parse_date("2015-13-01", None).is_err());
         assert!(parse_date("hello", None).is_err());
@@ -272,9 +313,18 @@ mod tests {
 
     #[test]
     fn patterns_and_epoch_seconds() {
-        assert_eq!(parse_date("2015/01/01 12:10:30", Some("yyyy/MM/dd HH:mm:ss")), Ok(1_420_114_230_000));
-        assert_eq!(parse_date("1420114230", Some("epoch_second")), Ok(1_420_114_230_000));
-        assert_eq!(parse_date("2015-01-01", Some("yyyy-MM-dd")), Ok(1_420_070_400_000));
+        assert_eq!(
+            parse_date("2015/01/01 12:10:30", Some("yyyy/MM/dd HH:mm:ss")),
+            Ok(1_420_114_230_000)
+        );
+        assert_eq!(
+            parse_date("1420114230", Some("epoch_second")),
+            Ok(1_420_114_230_000)
+        );
+        assert_eq!(
+            parse_date("2015-01-01", Some("yyyy-MM-dd")),
+            Ok(1_420_070_400_000)
+        );
     }
 
     #[test]

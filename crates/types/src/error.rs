@@ -47,7 +47,8 @@ impl EsError {
     }
 
     fn with_index(self, index: &str) -> Self {
-        self.with("index_uuid", "_na_").with("index", index.to_string())
+        self.with("index_uuid", "_na_")
+            .with("index", index.to_string())
     }
 
     // ---- the table of Elasticsearch exceptions Quarry raises ----
@@ -72,10 +73,14 @@ impl EsError {
         Self::new("action_request_validation_exception", 400, reason)
     }
     pub fn index_not_found(index: &str) -> Self {
-        Self::new("index_not_found_exception", 404, "no such index [".to_string() + index + "]")
-            .with("resource.type", "index_or_alias")
-            .with("resource.id", index.to_string())
-            .with_index(index)
+        Self::new(
+            "index_not_found_exception",
+            404,
+            "no such index [".to_string() + index + "]",
+        )
+        .with("resource.type", "index_or_alias")
+        .with("resource.id", index.to_string())
+        .with_index(index)
     }
     pub fn resource_already_exists(index: &str, uuid: &str) -> Self {
         Self::new(
@@ -104,16 +109,24 @@ impl EsError {
         Self::new("strict_dynamic_mapping_exception", 400, reason)
     }
     pub fn version_conflict(index: &str, id: &str, reason: &str) -> Self {
-        Self::new("version_conflict_engine_exception", 409, format!("[{id}]: {reason}"))
-            .with("index_uuid", "_na_")
-            .with("shard", "0")
-            .with("index", index.to_string())
+        Self::new(
+            "version_conflict_engine_exception",
+            409,
+            format!("[{id}]: {reason}"),
+        )
+        .with("index_uuid", "_na_")
+        .with("shard", "0")
+        .with("index", index.to_string())
     }
     pub fn document_missing(index: &str, id: &str) -> Self {
-        Self::new("document_missing_exception", 404, format!("[{id}]: document missing"))
-            .with("index_uuid", "_na_")
-            .with("shard", "0")
-            .with("index", index.to_string())
+        Self::new(
+            "document_missing_exception",
+            404,
+            format!("[{id}]: document missing"),
+        )
+        .with("index_uuid", "_na_")
+        .with("shard", "0")
+        .with("index", index.to_string())
     }
     pub fn index_closed(index: &str) -> Self {
         Self::new("index_closed_exception", 400, "closed").with_index(index)
@@ -199,16 +212,23 @@ mod tests {
         let v = e.to_envelope();
         assert_eq!(v["status"], 404);
         assert_eq!(v["error"]["type"], "index_not_found_exception");
-        assert_eq!(v["error"]["root_cause"][0]["type"], "index_not_found_exception");
+        assert_eq!(
+            v["error"]["root_cause"][0]["type"],
+            "index_not_found_exception"
+        );
         assert_eq!(v["error"]["index"], "logs");
         assert_eq!(v["error"]["reason"], "no such index [logs]");
     }
 
     #[test]
     fn caused_by_is_nested_but_not_in_root_cause() {
-        let e = EsError::mapper_parsing("failed to parse").caused_by(EsError::illegal_argument("x"));
+        let e =
+            EsError::mapper_parsing("failed to parse").caused_by(EsError::illegal_argument("x"));
         let v = e.to_envelope();
-        assert_eq!(v["error"]["caused_by"]["type"], "illegal_argument_exception");
+        assert_eq!(
+            v["error"]["caused_by"]["type"],
+            "illegal_argument_exception"
+        );
         assert!(v["error"]["root_cause"][0].get("caused_by").is_none());
     }
 }

@@ -23,7 +23,10 @@ pub struct ShardId {
 
 impl ShardId {
     pub fn new(index: impl Into<String>, shard: u32) -> Self {
-        ShardId { index: index.into(), shard }
+        ShardId {
+            index: index.into(),
+            shard,
+        }
     }
 }
 
@@ -84,7 +87,9 @@ mod tests {
         let b = random_base64_uuid();
         assert_eq!(a.len(), 22);
         assert_ne!(a, b);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
     }
 
     #[test]

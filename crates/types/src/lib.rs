@@ -11,7 +11,9 @@ pub mod settings;
 pub mod time_value;
 
 pub use error::{EsError, EsResult};
-pub use ids::{AllocationId, NodeId, PrimaryTerm, SeqNo, ShardId, NO_OPS_PERFORMED, UNASSIGNED_SEQ_NO};
+pub use ids::{
+    AllocationId, NodeId, PrimaryTerm, SeqNo, ShardId, NO_OPS_PERFORMED, UNASSIGNED_SEQ_NO,
+};
 pub use mapping::{FieldMapping, FieldType, Mapping};
 pub use settings::Settings;
 

@@ -27,9 +27,13 @@ impl Dynamic {
                 "false" => Ok(Dynamic::False),
                 "strict" => Ok(Dynamic::Strict),
                 "runtime" => Ok(Dynamic::Runtime),
-                _ => Err(EsError::mapper_parsing(format!("Unknown value [{s}] for dynamic"))),
+                _ => Err(EsError::mapper_parsing(format!(
+                    "Unknown value [{s}] for dynamic"
+                ))),
             },
-            other => Err(EsError::mapper_parsing(format!("Unknown value [{other}] for dynamic"))),
+            other => Err(EsError::mapper_parsing(format!(
+                "Unknown value [{other}] for dynamic"
+            ))),
         }
     }
     pub fn to_json(self) -> Value {
@@ -134,7 +138,10 @@ impl FieldType {
         matches!(self, FieldType::Text | FieldType::MatchOnlyText)
     }
     pub fn is_keyword(self) -> bool {
-        matches!(self, FieldType::Keyword | FieldType::ConstantKeyword | FieldType::Wildcard)
+        matches!(
+            self,
+            FieldType::Keyword | FieldType::ConstantKeyword | FieldType::Wildcard
+        )
     }
     pub fn is_integer(self) -> bool {
         use FieldType::*;
@@ -157,29 +164,107 @@ impl FieldType {
         const COMMON: &[&str] = &["meta", "store", "index", "doc_values", "copy_to"];
         match self {
             Text | MatchOnlyText => &[
-                "analyzer", "search_analyzer", "search_quote_analyzer", "norms", "index_options",
-                "position_increment_gap", "fielddata", "fielddata_frequency_filter", "term_vector",
-                "similarity", "boost", "index_prefixes", "index_phrases", "eager_global_ordinals",
-                "meta", "store", "index", "copy_to",
+                "analyzer",
+                "search_analyzer",
+                "search_quote_analyzer",
+                "norms",
+                "index_options",
+                "position_increment_gap",
+                "fielddata",
+                "fielddata_frequency_filter",
+                "term_vector",
+                "similarity",
+                "boost",
+                "index_prefixes",
+                "index_phrases",
+                "eager_global_ordinals",
+                "meta",
+                "store",
+                "index",
+                "copy_to",
             ],
             Keyword | ConstantKeyword | Wildcard => &[
-                "ignore_above", "null_value", "normalizer", "norms", "index_options", "similarity",
-                "split_queries_on_whitespace", "eager_global_ordinals", "boost", "value", "script",
-                "on_script_error", "time_series_dimension", "meta", "store", "index", "doc_values", "copy_to",
+                "ignore_above",
+                "null_value",
+                "normalizer",
+                "norms",
+                "index_options",
+                "similarity",
+                "split_queries_on_whitespace",
+                "eager_global_ordinals",
+                "boost",
+                "value",
+                "script",
+                "on_script_error",
+                "time_series_dimension",
+                "meta",
+                "store",
+                "index",
+                "doc_values",
+                "copy_to",
             ],
-            Long | Integer | Short | Byte | UnsignedLong | Double | Float | HalfFloat | ScaledFloat => &[
-                "coerce", "ignore_malformed", "null_value", "boost", "scaling_factor", "script",
-                "on_script_error", "time_series_dimension", "time_series_metric", "meta", "store",
-                "index", "doc_values", "copy_to",
+            Long | Integer | Short | Byte | UnsignedLong | Double | Float | HalfFloat
+            | ScaledFloat => &[
+                "coerce",
+                "ignore_malformed",
+                "null_value",
+                "boost",
+                "scaling_factor",
+                "script",
+                "on_script_error",
+                "time_series_dimension",
+                "time_series_metric",
+                "meta",
+                "store",
+                "index",
+                "doc_values",
+                "copy_to",
             ],
-            Boolean => &["null_value", "boost", "script", "on_script_error", "meta", "store", "index", "doc_values", "copy_to"],
+            Boolean => &[
+                "null_value",
+                "boost",
+                "script",
+                "on_script_error",
+                "meta",
+                "store",
+                "index",
+                "doc_values",
+                "copy_to",
+            ],
             Date | DateNanos => &[
-                "format", "locale", "ignore_malformed", "null_value", "boost", "script",
-                "on_script_error", "meta", "store", "index", "doc_values", "copy_to",
+                "format",
+                "locale",
+                "ignore_malformed",
+                "null_value",
+                "boost",
+                "script",
+                "on_script_error",
+                "meta",
+                "store",
+                "index",
+                "doc_values",
+                "copy_to",
             ],
-            Ip => &["ignore_malformed", "null_value", "boost", "script", "on_script_error", "meta", "store", "index", "doc_values", "copy_to"],
+            Ip => &[
+                "ignore_malformed",
+                "null_value",
+                "boost",
+                "script",
+                "on_script_error",
+                "meta",
+                "store",
+                "index",
+                "doc_values",
+                "copy_to",
+            ],
             Binary => &["meta", "store", "doc_values"],
-            Object | Nested => &["dynamic", "enabled", "include_in_parent", "include_in_root", "subobjects"],
+            Object | Nested => &[
+                "dynamic",
+                "enabled",
+                "include_in_parent",
+                "include_in_root",
+                "subobjects",
+            ],
             Flattened => COMMON,
         }
     }
@@ -213,7 +298,10 @@ impl FieldMapping {
 
     /// An empty object (no explicit type).
     pub fn object() -> Self {
-        FieldMapping { explicit_type: false, ..FieldMapping::of(FieldType::Object) }
+        FieldMapping {
+            explicit_type: false,
+            ..FieldMapping::of(FieldType::Object)
+        }
     }
 
     pub fn with_param(mut self, key: &str, value: Value) -> Self {
@@ -222,13 +310,19 @@ impl FieldMapping {
     }
 
     pub fn ignore_above(&self) -> Option<usize> {
-        self.params.get("ignore_above").and_then(value_as_u64).map(|v| v as usize)
+        self.params
+            .get("ignore_above")
+            .and_then(value_as_u64)
+            .map(|v| v as usize)
     }
     pub fn analyzer(&self) -> Option<&str> {
         self.params.get("analyzer").and_then(Value::as_str)
     }
     pub fn search_analyzer(&self) -> Option<&str> {
-        self.params.get("search_analyzer").and_then(Value::as_str).or_else(|| self.analyzer())
+        self.params
+            .get("search_analyzer")
+            .and_then(Value::as_str)
+            .or_else(|| self.analyzer())
     }
     pub fn format(&self) -> Option<&str> {
         self.params.get("format").and_then(Value::as_str)
@@ -242,14 +336,19 @@ impl FieldMapping {
     /// `index: false` makes a field unsearchable.
     pub fn is_indexed(&self) -> bool {
         !matches!(self.params.get("index"), Some(Value::Bool(false)))
-            && !matches!(self.params.get("index").and_then(Value::as_str), Some("false"))
+            && !matches!(
+                self.params.get("index").and_then(Value::as_str),
+                Some("false")
+            )
     }
     /// `enabled: false` on an object: kept in `_source`, not parsed.
     pub fn is_enabled(&self) -> bool {
         !matches!(self.params.get("enabled"), Some(Value::Bool(false)))
     }
     pub fn dynamic(&self) -> Option<Dynamic> {
-        self.params.get("dynamic").and_then(|v| Dynamic::parse(v).ok())
+        self.params
+            .get("dynamic")
+            .and_then(|v| Dynamic::parse(v).ok())
     }
     pub fn coerce(&self) -> bool {
         !matches!(self.params.get("coerce"), Some(Value::Bool(false)))
@@ -261,7 +360,10 @@ impl FieldMapping {
     /// Parses one field definition; `path` is used in error messages.
     pub fn parse(path: &str, value: &Value) -> Result<FieldMapping, EsError> {
         let obj = value.as_object().ok_or_else(|| {
-            EsError::mapper_parsing(format!("Expected map for property [fields] on field [{path}] but got a {}", json_kind(value)))
+            EsError::mapper_parsing(format!(
+                "Expected map for property [fields] on field [{path}] but got a {}",
+                json_kind(value)
+            ))
         })?;
         let (field_type, explicit_type) = match obj.get("type") {
             Some(Value::String(t)) => match FieldType::parse(t) {
@@ -279,7 +381,11 @@ impl FieldMapping {
             }
             None => (FieldType::Object, false),
         };
-        let mut fm = FieldMapping { field_type, explicit_type, ..FieldMapping::of(field_type) };
+        let mut fm = FieldMapping {
+            field_type,
+            explicit_type,
+            ..FieldMapping::of(field_type)
+        };
         for (k, v) in obj {
             match k.as_str() {
                 "type" => {}
@@ -288,7 +394,9 @@ impl FieldMapping {
                 }
                 "fields" if !field_type.is_object() => {
                     let m = v.as_object().ok_or_else(|| {
-                        EsError::mapper_parsing(format!("Expected map for property [fields] on field [{path}]"))
+                        EsError::mapper_parsing(format!(
+                            "Expected map for property [fields] on field [{path}]"
+                        ))
                     })?;
                     for (name, sub) in m {
                         let sub_path = format!("{path}.{name}");
@@ -327,18 +435,29 @@ impl FieldMapping {
     /// Renders the definition the way `GET _mapping` shows it.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
-        if self.explicit_type || !self.field_type.is_object() || self.field_type == FieldType::Nested {
+        if self.explicit_type
+            || !self.field_type.is_object()
+            || self.field_type == FieldType::Nested
+        {
             m.insert("type".into(), Value::String(self.field_type.name().into()));
         }
         for (k, v) in &self.params {
             m.insert(k.clone(), v.clone());
         }
         if !self.fields.is_empty() {
-            let f: Map<String, Value> = self.fields.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+            let f: Map<String, Value> = self
+                .fields
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
             m.insert("fields".into(), Value::Object(f));
         }
         if !self.properties.is_empty() {
-            let p: Map<String, Value> = self.properties.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+            let p: Map<String, Value> = self
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
             m.insert("properties".into(), Value::Object(p));
         }
         Value::Object(m)
@@ -354,7 +473,18 @@ impl FieldMapping {
                 update.field_type.name()
             )));
         }
-        const UPDATABLE: &[&str] = &["ignore_above", "meta", "dynamic", "boost", "search_analyzer", "search_quote_analyzer", "null_value", "ignore_malformed", "fielddata", "eager_global_ordinals"];
+        const UPDATABLE: &[&str] = &[
+            "ignore_above",
+            "meta",
+            "dynamic",
+            "boost",
+            "search_analyzer",
+            "search_quote_analyzer",
+            "null_value",
+            "ignore_malformed",
+            "fielddata",
+            "eager_global_ordinals",
+        ];
         for (k, v) in &update.params {
             match self.params.get(k) {
                 Some(old) if old == v => {}
@@ -388,7 +518,11 @@ fn merge_children(
     theirs: &BTreeMap<String, FieldMapping>,
 ) -> Result<(), EsError> {
     for (name, sub) in theirs {
-        let sub_path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        let sub_path = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
         match mine.get_mut(name) {
             Some(existing) => existing.merge(&sub_path, sub)?,
             None => {
@@ -418,23 +552,33 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 fn value_as_u64(v: &Value) -> Option<u64> {
-    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 fn value_as_f64(v: &Value) -> Option<f64> {
-    v.as_f64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
 }
 
 fn parse_properties(path: &str, v: &Value) -> Result<BTreeMap<String, FieldMapping>, EsError> {
     let m = v.as_object().ok_or_else(|| {
-        EsError::mapper_parsing(format!("Expected map for property [properties] on field [{path}]"))
+        EsError::mapper_parsing(format!(
+            "Expected map for property [properties] on field [{path}]"
+        ))
     })?;
     let mut out = BTreeMap::new();
     for (name, def) in m {
         if name.is_empty() {
-            return Err(EsError::mapper_parsing("field name cannot be an empty string"));
+            return Err(EsError::mapper_parsing(
+                "field name cannot be an empty string",
+            ));
         }
-        let sub_path = if path.is_empty() { name.clone() } else { format!("{path}.{name}") };
+        let sub_path = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
         // A dotted name (`"a.b": {...}`) is an object path, as in Elasticsearch.
         if let Some((head, rest)) = name.split_once('.') {
             let mut inner = Map::new();
@@ -466,7 +610,11 @@ pub struct Mapping {
 
 impl Default for Mapping {
     fn default() -> Self {
-        Mapping { dynamic: None, properties: BTreeMap::new(), root_params: Map::new() }
+        Mapping {
+            dynamic: None,
+            properties: BTreeMap::new(),
+            root_params: Map::new(),
+        }
     }
 }
 
@@ -526,7 +674,11 @@ impl Mapping {
             m.insert(k.clone(), v.clone());
         }
         if !self.properties.is_empty() {
-            let p: Map<String, Value> = self.properties.iter().map(|(k, v)| (k.clone(), v.to_json())).collect();
+            let p: Map<String, Value> = self
+                .properties
+                .iter()
+                .map(|(k, v)| (k.clone(), v.to_json()))
+                .collect();
             m.insert("properties".into(), Value::Object(p));
         }
         Value::Object(m)
@@ -548,17 +700,28 @@ impl Mapping {
 
     /// Whether `_source` is stored (`_source.enabled`, default true).
     pub fn source_enabled(&self) -> bool {
-        !matches!(self.root_params.get("_source").and_then(|s| s.get("enabled")), Some(Value::Bool(false)))
+        !matches!(
+            self.root_params
+                .get("_source")
+                .and_then(|s| s.get("enabled")),
+            Some(Value::Bool(false))
+        )
     }
 
     /// `date_detection`, default true.
     pub fn date_detection(&self) -> bool {
-        !matches!(self.root_params.get("date_detection"), Some(Value::Bool(false)))
+        !matches!(
+            self.root_params.get("date_detection"),
+            Some(Value::Bool(false))
+        )
     }
 
     /// `numeric_detection`, default false.
     pub fn numeric_detection(&self) -> bool {
-        matches!(self.root_params.get("numeric_detection"), Some(Value::Bool(true)))
+        matches!(
+            self.root_params.get("numeric_detection"),
+            Some(Value::Bool(true))
+        )
     }
 
     /// Finds the definition of a full dotted path, including multi-fields (`title.keyword`).
@@ -567,7 +730,9 @@ impl Mapping {
         let mut parent: Option<&FieldMapping> = None;
         let parts: Vec<&str> = path.split('.').collect();
         for (i, part) in parts.iter().enumerate() {
-            let found = current.get(*part).or_else(|| parent.and_then(|p| p.fields.get(*part)))?;
+            let found = current
+                .get(*part)
+                .or_else(|| parent.and_then(|p| p.fields.get(*part)))?;
             if i + 1 == parts.len() {
                 return Some(found);
             }
@@ -585,9 +750,17 @@ impl Mapping {
     }
 }
 
-fn collect_leaves<'a>(prefix: &str, props: &'a BTreeMap<String, FieldMapping>, out: &mut Vec<(String, &'a FieldMapping)>) {
+fn collect_leaves<'a>(
+    prefix: &str,
+    props: &'a BTreeMap<String, FieldMapping>,
+    out: &mut Vec<(String, &'a FieldMapping)>,
+) {
     for (name, fm) in props {
-        let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}.{name}")
+        };
         if fm.field_type.is_object() {
             collect_leaves(&path, &fm.properties, out);
         } else {

@@ -51,7 +51,10 @@ impl Settings {
     }
 
     /// Keys beginning with `prefix` (e.g. `index.`), with the values.
-    pub fn with_prefix<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> {
+    pub fn with_prefix<'a>(
+        &'a self,
+        prefix: &'a str,
+    ) -> impl Iterator<Item = (&'a String, &'a Value)> {
         self.0.iter().filter(move |(k, _)| k.starts_with(prefix))
     }
 
@@ -87,7 +90,11 @@ impl Settings {
 
 fn flatten_into(prefix: &str, map: &Map<String, Value>, out: &mut BTreeMap<String, Value>) {
     for (k, v) in map {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             Value::Object(inner) if !inner.is_empty() => flatten_into(&key, inner, out),
             other => {
@@ -122,7 +129,9 @@ fn insert_nested(root: &mut Map<String, Value>, key: &str, value: Value) {
 fn stringify(v: &Value) -> Value {
     match v {
         Value::Array(items) => Value::Array(items.iter().map(stringify).collect()),
-        other => value_as_setting_string(other).map(Value::String).unwrap_or(Value::Null),
+        other => value_as_setting_string(other)
+            .map(Value::String)
+            .unwrap_or(Value::Null),
     }
 }
 
@@ -150,8 +159,13 @@ mod tests {
 
     #[test]
     fn nested_and_dotted_forms_flatten_the_same() {
-        let a = Settings::from_json(&json!({"index":{"number_of_shards":2,"refresh_interval":"1s"}})).unwrap();
-        let b = Settings::from_json(&json!({"index.number_of_shards":2,"index":{"refresh_interval":"1s"}})).unwrap();
+        let a =
+            Settings::from_json(&json!({"index":{"number_of_shards":2,"refresh_interval":"1s"}}))
+                .unwrap();
+        let b = Settings::from_json(
+            &json!({"index.number_of_shards":2,"index":{"refresh_interval":"1s"}}),
+        )
+        .unwrap();
         assert_eq!(a, b);
         assert_eq!(a.get_str("index.number_of_shards").as_deref(), Some("2"));
     }

@@ -25,7 +25,9 @@ pub fn parse_time_value(text: &str) -> Result<Option<Duration>, String> {
         }
         if let Some(num) = t.strip_suffix(unit) {
             // "ms" must not be read as "m" + "s": check the longer suffixes first (done by order).
-            if unit == "s" && (num.ends_with('m') || num.ends_with("nano") || num.ends_with("micro")) {
+            if unit == "s"
+                && (num.ends_with('m') || num.ends_with("nano") || num.ends_with("micro"))
+            {
                 continue;
             }
             let n: f64 = num
@@ -63,8 +65,9 @@ pub fn parse_byte_size(text: &str) -> Result<u64, String> {
             return Ok((n * factor as f64) as u64);
         }
     }
-    t.parse::<u64>()
-        .map_err(|_| format!("failed to parse [{text}] as a byte size value: unit is missing or unrecognized"))
+    t.parse::<u64>().map_err(|_| {
+        format!("failed to parse [{text}] as a byte size value: unit is missing or unrecognized")
+    })
 }
 
 #[cfg(test)]
@@ -73,9 +76,18 @@ mod tests {
 
     #[test]
     fn time_values() {
-        assert_eq!(parse_time_value("1s").unwrap(), Some(Duration::from_secs(1)));
-        assert_eq!(parse_time_value("500ms").unwrap(), Some(Duration::from_millis(500)));
-        assert_eq!(parse_time_value("2m").unwrap(), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_time_value("1s").unwrap(),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(
+            parse_time_value("500ms").unwrap(),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            parse_time_value("2m").unwrap(),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_time_value("-1").unwrap(), None);
         assert!(parse_time_value("abc").is_err());
         assert!(parse_time_value("10").is_err());

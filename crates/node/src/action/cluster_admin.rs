@@ -1,0 +1,324 @@
+//! Cluster-level admin: `_cluster/health` (with `wait_for_*`), `_cluster/state`,
+//! `_cluster/settings` get/put.
+
+use super::ActionResponse;
+use crate::Node;
+use quarry_cluster::health::{ClusterHealth, HealthLevel};
+use quarry_cluster::index_name_expression_resolver::{concrete_indices, IndicesOptions};
+use quarry_cluster::ClusterCommand;
+use quarry_types::{EsError, Settings};
+use serde_json::{json, Map, Value};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Default)]
+pub struct HealthRequest {
+    pub indices: Vec<String>,
+    pub level: Option<String>,
+    pub wait_for_status: Option<String>,
+    pub wait_for_nodes: Option<String>,
+    pub wait_for_active_shards: Option<String>,
+    pub wait_for_no_relocating_shards: bool,
+    pub wait_for_no_initializing_shards: bool,
+    pub timeout: Duration,
+}
+
+fn status_rank(s: &str) -> u8 {
+    match s {
+        "green" => 0,
+        "yellow" => 1,
+        _ => 2,
+    }
+}
+
+fn nodes_condition_met(cond: &str, n: usize) -> Result<bool, EsError> {
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .map_err(|_| EsError::illegal_argument(format!("cannot parse wait_for_nodes [{cond}]")))
+    };
+    Ok(if let Some(v) = cond.strip_prefix(">=") {
+        n >= parse(v)?
+    } else if let Some(v) = cond.strip_prefix("<=") {
+        n <= parse(v)?
+    } else if let Some(v) = cond.strip_prefix('>') {
+        n > parse(v)?
+    } else if let Some(v) = cond.strip_prefix('<') {
+        n < parse(v)?
+    } else if let Some(v) = cond.strip_prefix("ge(").and_then(|v| v.strip_suffix(')')) {
+        n >= parse(v)?
+    } else if let Some(v) = cond.strip_prefix("le(").and_then(|v| v.strip_suffix(')')) {
+        n <= parse(v)?
+    } else {
+        n == parse(cond)?
+    })
+}
+
+impl Node {
+    pub async fn cluster_health(&self, req: HealthRequest) -> Result<ActionResponse, EsError> {
+        if let Some(s) = &req.wait_for_status {
+            if !matches!(s.as_str(), "green" | "yellow" | "red") {
+                return Err(EsError::illegal_argument(format!(
+                    "unknown cluster health status [{s}]"
+                )));
+            }
+        }
+        let deadline = Instant::now() + req.timeout;
+        let mut rx = self.master.subscribe();
+        loop {
+            let state = self.state();
+            let indices = if req.indices.is_empty() {
+                Vec::new()
+            } else {
+                concrete_indices(
+                    &state,
+                    &req.indices,
+                    &IndicesOptions::lenient_expand_hidden(),
+                )?
+            };
+            if !req.indices.is_empty() && indices.is_empty() {
+                if Instant::now() >= deadline {
+                    let h = ClusterHealth::compute(&state, &[]);
+                    let mut body = h.to_json(HealthLevel::Cluster);
+                    body["status"] = json!("red");
+                    body["timed_out"] = json!(true);
+                    return Ok(ActionResponse::with_status(408, body));
+                }
+            } else {
+                let health = ClusterHealth::compute(&state, &indices);
+                let mut met = true;
+                if let Some(s) = &req.wait_for_status {
+                    met &= status_rank(health.status.as_str()) <= status_rank(s);
+                }
+                if let Some(n) = &req.wait_for_nodes {
+                    met &= nodes_condition_met(n, state.nodes.len())?;
+                }
+                if req.wait_for_no_initializing_shards {
+                    met &= health.counts.initializing_shards == 0;
+                }
+                if req.wait_for_no_relocating_shards {
+                    met &= health.counts.relocating_shards == 0;
+                }
+                if let Some(a) = &req.wait_for_active_shards {
+                    if a != "all" {
+                        if let Ok(n) = a.parse::<u64>() {
+                            met &= health.counts.active_shards as u64 >= n;
+                        }
+                    } else {
+                        met &= health.counts.unassigned_shards == 0
+                            && health.counts.initializing_shards == 0;
+                    }
+                }
+                let timed_out = !met && Instant::now() >= deadline;
+                if met || timed_out {
+                    let level = match req.level.as_deref() {
+                        Some("indices") => HealthLevel::Indices,
+                        Some("shards") => HealthLevel::Shards,
+                        _ => HealthLevel::Cluster,
+                    };
+                    let mut body = health.to_json(level);
+                    body["timed_out"] = json!(timed_out);
+                    return Ok(ActionResponse::with_status(
+                        if timed_out { 408 } else { 200 },
+                        body,
+                    ));
+                }
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let _ =
+                tokio::time::timeout(remaining.min(Duration::from_millis(100)), rx.changed()).await;
+        }
+    }
+
+    /// `GET /_cluster/state[/{metrics}[/{indices}]]`.
+    pub fn cluster_state(&self, metrics: &[String], indices: &[String]) -> Result<Value, EsError> {
+        let state = self.state();
+        let all = metrics.is_empty() || metrics.iter().any(|m| m == "_all");
+        let want = |m: &str| all || metrics.iter().any(|x| x == m);
+        let known = [
+            "version",
+            "master_node",
+            "nodes",
+            "metadata",
+            "routing_table",
+            "routing_nodes",
+            "blocks",
+            "customs",
+            "cluster_uuid",
+            "_all",
+        ];
+        for m in metrics {
+            if !known.contains(&m.as_str()) {
+                return Err(EsError::illegal_argument(format!("Unknown metric [{m}]")));
+            }
+        }
+        let selected: Vec<String> = if indices.is_empty() {
+            state.metadata.indices.keys().cloned().collect()
+        } else {
+            concrete_indices(&state, indices, &IndicesOptions::lenient_expand_open())?
+        };
+        let mut out = Map::new();
+        out.insert("cluster_name".into(), json!(state.cluster_name));
+        out.insert("cluster_uuid".into(), json!(state.cluster_uuid));
+        if want("version") {
+            out.insert("version".into(), json!(state.version));
+            out.insert("state_uuid".into(), json!(state.state_uuid));
+        }
+        if want("master_node") {
+            out.insert(
+                "master_node".into(),
+                json!(state.master_node.as_ref().map(|n| n.0.clone())),
+            );
+        }
+        if want("blocks") {
+            out.insert("blocks".into(), json!({}));
+        }
+        if want("nodes") {
+            let mut nodes = Map::new();
+            for (id, n) in &state.nodes {
+                nodes.insert(id.0.clone(), json!({
+                    "name": n.name, "ephemeral_id": n.ephemeral_id, "transport_address": n.transport_address,
+                    "external_id": n.name, "attributes": n.attributes, "roles": n.roles,
+                }));
+            }
+            out.insert("nodes".into(), Value::Object(nodes));
+        }
+        if want("metadata") {
+            let mut idx = Map::new();
+            for name in &selected {
+                if let Some(m) = state.index(name) {
+                    idx.insert(name.clone(), m.to_json());
+                }
+            }
+            let templates: Map<String, Value> = state
+                .metadata
+                .index_templates
+                .iter()
+                .map(|(k, t)| (k.clone(), serde_json::to_value(t).unwrap_or_default()))
+                .collect();
+            out.insert(
+                "metadata".into(),
+                json!({
+                    "cluster_uuid": state.cluster_uuid,
+                    "cluster_uuid_committed": true,
+                    "templates": {},
+                    "indices": idx,
+                    "index_template": {"index_template": templates},
+                    "persistent": state.metadata.persistent_settings.to_nested_json(),
+                    "transient": state.metadata.transient_settings.to_nested_json(),
+                }),
+            );
+        }
+        if want("routing_table") {
+            let mut idx = Map::new();
+            for name in &selected {
+                if let Some(t) = state.routing_table.indices.get(name) {
+                    let shards: Map<String, Value> = t
+                        .shards
+                        .iter()
+                        .map(|(n, copies)| {
+                            (
+                                n.to_string(),
+                                Value::Array(copies.iter().map(|c| c.to_json()).collect()),
+                            )
+                        })
+                        .collect();
+                    idx.insert(name.clone(), json!({ "shards": shards }));
+                }
+            }
+            out.insert("routing_table".into(), json!({ "indices": idx }));
+        }
+        Ok(Value::Object(out))
+    }
+
+    pub fn get_cluster_settings(&self, flat: bool, include_defaults: bool) -> Value {
+        let state = self.state();
+        let render = |s: &Settings| {
+            if flat {
+                s.to_flat_json()
+            } else {
+                s.to_nested_json()
+            }
+        };
+        let mut out = json!({
+            "persistent": render(&state.metadata.persistent_settings),
+            "transient": render(&state.metadata.transient_settings),
+        });
+        if include_defaults {
+            let mut defaults = Settings::new();
+            defaults.insert("cluster.name", json!(self.config.cluster_name));
+            defaults.insert("node.name", json!(self.config.node_name));
+            defaults.insert(
+                "action.destructive_requires_name",
+                json!(self.config.destructive_requires_name),
+            );
+            defaults.insert(
+                "path.data",
+                json!(self.config.data_path.display().to_string()),
+            );
+            defaults.insert(
+                "http.max_content_length",
+                json!(format!("{}b", self.config.max_content_length)),
+            );
+            out["defaults"] = render(&defaults);
+        }
+        out
+    }
+
+    pub async fn put_cluster_settings(&self, body: &Value) -> Result<Value, EsError> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| EsError::action_request_validation(&["no settings to update".into()]))?;
+        let mut persistent = Settings::new();
+        let mut transient = Settings::new();
+        for (k, v) in obj {
+            match k.as_str() {
+                "persistent" => {
+                    persistent = Settings::from_json(v).map_err(EsError::illegal_argument)?
+                }
+                "transient" => {
+                    transient = Settings::from_json(v).map_err(EsError::illegal_argument)?
+                }
+                other => {
+                    return Err(EsError::parsing(format!(
+                        "request body contains unknown key [{other}]"
+                    )))
+                }
+            }
+        }
+        if persistent.is_empty() && transient.is_empty() {
+            return Err(EsError::action_request_validation(&[
+                "no settings to update".into(),
+            ]));
+        }
+        self.master
+            .submit(vec![ClusterCommand::UpdateClusterSettings {
+                persistent: persistent.clone(),
+                transient: transient.clone(),
+            }])
+            .await?;
+        let strip_nulls = |s: &Settings| {
+            let mut c = s.clone();
+            c.0.retain(|_, v| !v.is_null());
+            c.to_nested_json()
+        };
+        Ok(
+            json!({"acknowledged": true, "persistent": strip_nulls(&persistent), "transient": strip_nulls(&transient)}),
+        )
+    }
+
+    /// `action.destructive_requires_name` from cluster settings, else the node setting.
+    pub fn destructive_requires_name(&self) -> bool {
+        let state = self.state();
+        let key = "action.destructive_requires_name";
+        let v = state
+            .metadata
+            .transient_settings
+            .get_str(key)
+            .or_else(|| state.metadata.persistent_settings.get_str(key));
+        match v.as_deref() {
+            Some("false") => false,
+            Some("true") => true,
+            _ => self.config.destructive_requires_name,
+        }
+    }
+}

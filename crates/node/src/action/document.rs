@@ -1,0 +1,391 @@
+//! Single-document actions: index (and create), get, delete, update and multi-get.
+
+use super::write_path::WriteTarget;
+use super::{ActionResponse, RefreshPolicy};
+use crate::Node;
+use quarry_index::{DeleteOperation, IndexOperation, OpType, VersionCheck};
+use quarry_search::source_filter::SourceFilter;
+use quarry_types::EsError;
+use serde_json::{json, Map, Value};
+
+/// Version-related request parameters of a write.
+#[derive(Debug, Clone, Default)]
+pub struct VersionParams {
+    pub if_seq_no: Option<i64>,
+    pub if_primary_term: Option<u64>,
+    pub version: Option<i64>,
+    pub version_type: Option<String>,
+}
+
+impl VersionParams {
+    /// Turns the parameters into the shard's check, with Elasticsearch's validation errors.
+    pub fn to_check(&self) -> Result<VersionCheck, EsError> {
+        let vt = self.version_type.as_deref().unwrap_or("internal");
+        if !matches!(vt, "internal" | "external" | "external_gte" | "force") {
+            return Err(EsError::illegal_argument(format!(
+                "No version type match [{vt}]"
+            )));
+        }
+        match (self.if_seq_no, self.if_primary_term) {
+            (Some(seq_no), Some(term)) => {
+                if self.version.is_some() {
+                    return Err(EsError::action_request_validation(&[
+                        "compare and write operations can not be used with versioning".into(),
+                    ]));
+                }
+                if term == 0 {
+                    return Err(EsError::action_request_validation(&[
+                        "ifSeqNo is set, but primary term is [0]".into(),
+                    ]));
+                }
+                return Ok(VersionCheck::IfSeqNo {
+                    seq_no,
+                    primary_term: term,
+                });
+            }
+            (Some(_), None) => {
+                return Err(EsError::action_request_validation(&[
+                    "ifSeqNo is set, but primary term is [0]".into(),
+                ]))
+            }
+            (None, Some(term)) => {
+                return Err(EsError::action_request_validation(&[format!(
+                    "ifSeqNo is unassigned, but primary term is [{term}]"
+                )]))
+            }
+            (None, None) => {}
+        }
+        match (vt, self.version) {
+            ("internal", None) => Ok(VersionCheck::None),
+            ("internal", Some(_)) => Err(EsError::action_request_validation(&[
+                "internal versioning can not be used for optimistic concurrency control. Please use `if_seq_no` and `if_primary_term` instead".into(),
+            ])),
+            ("external", Some(v)) => Ok(VersionCheck::External { version: v, gte: false }),
+            ("external_gte", Some(v)) => Ok(VersionCheck::External { version: v, gte: true }),
+            ("force", _) => Err(EsError::action_request_validation(&["version type [force] may no longer be used".into()])),
+            (_, None) => Err(EsError::action_request_validation(&[format!(
+                "illegal version value [-3] for version type [{}]",
+                vt.to_ascii_uppercase()
+            )])),
+            _ => Ok(VersionCheck::None),
+        }
+    }
+}
+
+/// `PUT/POST /{index}/_doc[/{id}]`, `/_create/{id}`.
+#[derive(Debug, Clone, Default)]
+pub struct IndexDocRequest {
+    pub index: String,
+    pub id: Option<String>,
+    pub source: Vec<u8>,
+    pub routing: Option<String>,
+    pub create: bool,
+    pub version: VersionParams,
+    pub refresh: RefreshPolicy,
+    pub require_alias: bool,
+}
+
+/// The JSON Elasticsearch returns for a write of one document.
+#[allow(clippy::too_many_arguments)]
+pub fn write_response_json(
+    index: &str,
+    id: &str,
+    version: i64,
+    result: &str,
+    seq_no: i64,
+    primary_term: u64,
+    total_copies: u32,
+    forced_refresh: bool,
+) -> Value {
+    let mut m = Map::new();
+    m.insert("_index".into(), json!(index));
+    m.insert("_id".into(), json!(id));
+    m.insert("_version".into(), json!(version));
+    m.insert("result".into(), json!(result));
+    if forced_refresh {
+        m.insert("forced_refresh".into(), json!(true));
+    }
+    m.insert(
+        "_shards".into(),
+        json!({"total": total_copies, "successful": 1, "failed": 0}),
+    );
+    m.insert("_seq_no".into(), json!(seq_no));
+    m.insert("_primary_term".into(), json!(primary_term));
+    Value::Object(m)
+}
+
+/// Checks an id the way Elasticsearch validates `_id`.
+pub fn validate_id(id: &str) -> Result<(), EsError> {
+    if id.is_empty() {
+        return Err(EsError::action_request_validation(&[
+            "if _id is specified it must not be empty".into(),
+        ]));
+    }
+    if id.len() > 512 {
+        return Err(EsError::action_request_validation(&[format!(
+            "id [{id}] is too long, must be no longer than 512 bytes but was: {}",
+            id.len()
+        )]));
+    }
+    Ok(())
+}
+
+/// A 20-character time-ordered-ish random id, like Elasticsearch's auto-generated ids.
+pub fn auto_id() -> String {
+    quarry_types::ids::random_base64_uuid()[..20].to_string()
+}
+
+impl Node {
+    pub async fn index_document(&self, req: IndexDocRequest) -> Result<ActionResponse, EsError> {
+        let id = match &req.id {
+            Some(id) => {
+                validate_id(id)?;
+                id.clone()
+            }
+            None => auto_id(),
+        };
+        let check = req.version.to_check()?;
+        let (index, alias_routing) = self.resolve_or_create_write_index(&req.index).await?;
+        let routing = req.routing.clone().or(alias_routing);
+        let target = self.route_write(&index, &id, routing.as_deref())?;
+        let parsed = self.parse_with_dynamic_mapping(&index, &req.source).await?;
+        let op = IndexOperation {
+            id: id.clone(),
+            routing: routing.clone(),
+            source: req.source,
+            op_type: if req.create || req.id.is_none() {
+                OpType::Create
+            } else {
+                OpType::Index
+            },
+            version_check: check,
+        };
+        let shard = target.shard.clone();
+        let result = self
+            .blocking(move || shard.apply_index_on_primary(op, parsed))
+            .await?;
+        let forced = self.refresh_after_write(&target, req.refresh).await?;
+        let body = write_response_json(
+            &index,
+            &id,
+            result.version,
+            if result.created { "created" } else { "updated" },
+            result.seq_no,
+            result.primary_term,
+            target.total_copies,
+            forced,
+        );
+        Ok(ActionResponse::with_status(
+            if result.created { 201 } else { 200 },
+            body,
+        ))
+    }
+
+    /// Carries out `?refresh` after a write; true when a refresh was forced.
+    pub async fn refresh_after_write(
+        &self,
+        target: &WriteTarget,
+        policy: RefreshPolicy,
+    ) -> Result<bool, EsError> {
+        match policy {
+            RefreshPolicy::None => Ok(false),
+            RefreshPolicy::Immediate | RefreshPolicy::WaitFor => {
+                let shard = target.shard.clone();
+                self.blocking(move || shard.refresh()).await?;
+                Ok(policy == RefreshPolicy::Immediate)
+            }
+        }
+    }
+
+    /// `GET /{index}/_doc/{id}`: realtime unless `realtime=false`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn get_document(
+        &self,
+        index_expr: &str,
+        id: &str,
+        routing: Option<&str>,
+        realtime: bool,
+        refresh: bool,
+        filter: Option<SourceFilter>,
+        version: VersionParams,
+    ) -> Result<ActionResponse, EsError> {
+        let state = self.state();
+        let index = self.resolve_single_index(&state, index_expr)?;
+        let target = self.route_read(&index, id, routing)?;
+        let shard = target.clone();
+        let id_owned = id.to_string();
+        let got = self
+            .blocking(move || {
+                if refresh {
+                    shard.refresh()?;
+                }
+                shard.get(&id_owned, realtime)
+            })
+            .await?;
+        let Some(doc) = got else {
+            return Ok(ActionResponse::with_status(
+                404,
+                json!({"_index": index, "_id": id, "found": false}),
+            ));
+        };
+        if let (Some(v), Some("external") | Some("external_gte")) =
+            (version.version, version.version_type.as_deref())
+        {
+            if doc.version != v {
+                return Err(EsError::version_conflict(
+                    &index,
+                    id,
+                    &format!("version conflict, current version [{}] is different than the one provided [{v}]", doc.version),
+                ));
+            }
+        }
+        let mut m = Map::new();
+        m.insert("_index".into(), json!(index));
+        m.insert("_id".into(), json!(id));
+        m.insert("_version".into(), json!(doc.version));
+        m.insert("_seq_no".into(), json!(doc.seq_no));
+        m.insert("_primary_term".into(), json!(doc.primary_term));
+        m.insert("found".into(), json!(true));
+        if let Some(r) = &doc.routing {
+            m.insert("_routing".into(), json!(r));
+        }
+        if let Some(source) = render_source(&doc.source, filter.as_ref())? {
+            m.insert("_source".into(), source);
+        }
+        Ok(ActionResponse::ok(Value::Object(m)))
+    }
+
+    /// `GET /{index}/_source/{id}`: only the source, 404 when missing.
+    pub async fn get_source(
+        &self,
+        index_expr: &str,
+        id: &str,
+        routing: Option<&str>,
+        realtime: bool,
+        filter: Option<SourceFilter>,
+    ) -> Result<ActionResponse, EsError> {
+        let r = self
+            .get_document(
+                index_expr,
+                id,
+                routing,
+                realtime,
+                false,
+                filter,
+                VersionParams::default(),
+            )
+            .await?;
+        if r.status == 404 {
+            return Err(EsError::resource_not_found(format!(
+                "Document not found [{index_expr}]/[{id}]"
+            )));
+        }
+        Ok(ActionResponse::ok(
+            r.body.get("_source").cloned().unwrap_or(json!({})),
+        ))
+    }
+
+    pub async fn delete_document(
+        &self,
+        index_expr: &str,
+        id: &str,
+        routing: Option<&str>,
+        version: VersionParams,
+        refresh: RefreshPolicy,
+    ) -> Result<ActionResponse, EsError> {
+        let check = version.to_check()?;
+        let state = self.state();
+        let write = quarry_cluster::index_name_expression_resolver::resolve_write_index(
+            &state, index_expr,
+        )?
+        .ok_or_else(|| EsError::index_not_found(index_expr))?;
+        let routing = routing
+            .map(String::from)
+            .or(write.alias.and_then(|(_, a)| a.index_routing));
+        let target = self.route_write(&write.index, id, routing.as_deref())?;
+        let op = DeleteOperation {
+            id: id.to_string(),
+            routing,
+            version_check: check,
+        };
+        let shard = target.shard.clone();
+        let result = self
+            .blocking(move || shard.apply_delete_on_primary(op))
+            .await?;
+        let forced = self.refresh_after_write(&target, refresh).await?;
+        let body = write_response_json(
+            &write.index,
+            id,
+            result.version,
+            if result.found { "deleted" } else { "not_found" },
+            result.seq_no,
+            result.primary_term,
+            target.total_copies,
+            forced,
+        );
+        Ok(ActionResponse::with_status(
+            if result.found { 200 } else { 404 },
+            body,
+        ))
+    }
+
+    /// Resolves an expression that must name exactly one index (or an alias of one).
+    pub fn resolve_single_index(
+        &self,
+        state: &quarry_cluster::ClusterState,
+        expr: &str,
+    ) -> Result<String, EsError> {
+        use quarry_cluster::index_name_expression_resolver::{concrete_indices, IndicesOptions};
+        let indices = concrete_indices(
+            state,
+            &[expr.to_string()],
+            &IndicesOptions::strict_expand_open_forbid_closed(),
+        )?;
+        match indices.len() {
+            0 => Err(EsError::index_not_found(expr)),
+            1 => Ok(indices[0].clone()),
+            _ => Err(EsError::illegal_argument(format!(
+                "alias [{expr}] has more than one index associated with it [{}], can't execute a single index op",
+                indices.join(", ")
+            ))),
+        }
+    }
+
+    /// The shard holding `id` in `index` for a read.
+    pub fn route_read(
+        &self,
+        index: &str,
+        id: &str,
+        routing: Option<&str>,
+    ) -> Result<std::sync::Arc<quarry_index::IndexShard>, EsError> {
+        let state = self.state();
+        let meta = state
+            .index(index)
+            .ok_or_else(|| EsError::index_not_found(index))?;
+        if !meta.is_open() {
+            return Err(EsError::index_closed(index));
+        }
+        let n = quarry_cluster::operation_routing::shard_for_document(meta, id, routing)?;
+        self.indices().shard(index, n).ok_or_else(|| {
+            EsError::new(
+                "no_shard_available_action_exception",
+                503,
+                format!("No shard available for [get [{index}][{id}]]"),
+            )
+        })
+    }
+}
+
+/// Parses stored source bytes and applies `_source` filtering; `None` when filtered out entirely.
+pub fn render_source(
+    source: &[u8],
+    filter: Option<&SourceFilter>,
+) -> Result<Option<Value>, EsError> {
+    let value: Value = serde_json::from_slice(source)
+        .map_err(|e| EsError::internal(format!("stored _source is not JSON: {e}")))?;
+    match filter {
+        None => Ok(Some(value)),
+        Some(f) if !f.fetch => Ok(None),
+        Some(f) => Ok(Some(f.filter(&value))),
+    }
+}

@@ -1,0 +1,61 @@
+//! What a node needs to start: names, paths, addresses, roles and the raw settings.
+//! Built by the server crate from the settings file and `-E` overrides.
+
+use quarry_types::Settings;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    pub cluster_name: String,
+    pub node_name: String,
+    pub data_path: PathBuf,
+    /// The bound HTTP address (reported in `_nodes` and `_cat/nodes`).
+    pub http_address: SocketAddr,
+    pub roles: BTreeSet<String>,
+    pub attributes: BTreeMap<String, String>,
+    /// `action.destructive_requires_name` (node-level default; cluster settings override it).
+    pub destructive_requires_name: bool,
+    /// `http.max_content_length` in bytes.
+    pub max_content_length: usize,
+    /// Every setting as given, for `_nodes` and `_cluster/settings?include_defaults`.
+    pub settings: Settings,
+}
+
+impl NodeConfig {
+    /// The embedded default: cluster `quarry`, 127.0.0.1:9200, data in `./data`, every role.
+    pub fn for_test(data_path: PathBuf) -> NodeConfig {
+        NodeConfig {
+            cluster_name: "quarry".into(),
+            node_name: "node-1".into(),
+            data_path,
+            http_address: SocketAddr::from(([127, 0, 0, 1], 9200)),
+            roles: default_roles(),
+            attributes: BTreeMap::new(),
+            destructive_requires_name: true,
+            max_content_length: 100 * 1024 * 1024,
+            settings: Settings::new(),
+        }
+    }
+}
+
+/// Every role, as a node with `node.roles` unset has.
+pub fn default_roles() -> BTreeSet<String> {
+    [
+        "data",
+        "data_cold",
+        "data_content",
+        "data_frozen",
+        "data_hot",
+        "data_warm",
+        "ingest",
+        "master",
+        "ml",
+        "remote_cluster_client",
+        "transform",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}

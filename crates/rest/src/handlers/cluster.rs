@@ -1,0 +1,156 @@
+//! `GET /`, `_cluster/*` and `_nodes/*` handlers.
+
+use crate::handler;
+use crate::rest_request::RestRequest;
+use crate::rest_response::RestResponse;
+use crate::router::RouteSpec;
+use quarry_node::action::cluster_admin::HealthRequest;
+use quarry_node::Node;
+use quarry_types::time_value::parse_time_value;
+use quarry_types::EsError;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const INFO: RouteSpec = RouteSpec {
+    handler: handler!(info),
+    params: &[],
+};
+pub const PING: RouteSpec = RouteSpec {
+    handler: handler!(ping),
+    params: &[],
+};
+pub const HEALTH: RouteSpec = RouteSpec {
+    handler: handler!(health),
+    params: &[
+        "level",
+        "local",
+        "master_timeout",
+        "timeout",
+        "wait_for_active_shards",
+        "wait_for_nodes",
+        "wait_for_events",
+        "wait_for_no_relocating_shards",
+        "wait_for_no_initializing_shards",
+        "wait_for_status",
+        "expand_wildcards",
+        "return_200_for_cluster_health_timeout",
+    ],
+};
+pub const STATE: RouteSpec = RouteSpec {
+    handler: handler!(state),
+    params: &[
+        "local",
+        "master_timeout",
+        "flat_settings",
+        "wait_for_metadata_version",
+        "wait_for_timeout",
+        "ignore_unavailable",
+        "allow_no_indices",
+        "expand_wildcards",
+    ],
+};
+pub const GET_SETTINGS: RouteSpec = RouteSpec {
+    handler: handler!(get_settings),
+    params: &[
+        "flat_settings",
+        "master_timeout",
+        "timeout",
+        "include_defaults",
+        "local",
+    ],
+};
+pub const PUT_SETTINGS: RouteSpec = RouteSpec {
+    handler: handler!(put_settings),
+    params: &["flat_settings", "master_timeout", "timeout"],
+};
+pub const NODES_INFO: RouteSpec = RouteSpec {
+    handler: handler!(nodes_info),
+    params: &["flat_settings", "timeout"],
+};
+pub const NODES_STATS: RouteSpec = RouteSpec {
+    handler: handler!(nodes_stats),
+    params: &[
+        "completion_fields",
+        "fielddata_fields",
+        "fields",
+        "groups",
+        "level",
+        "types",
+        "timeout",
+        "include_segment_file_sizes",
+        "include_unloaded_segments",
+    ],
+};
+
+async fn info(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::ok(node.info()))
+}
+
+async fn ping(_node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::empty(200))
+}
+
+fn timeout_param(req: &RestRequest, key: &str, default: Duration) -> Result<Duration, EsError> {
+    match req.param(key) {
+        None => Ok(default),
+        Some(v) => Ok(parse_time_value(v)
+            .map_err(EsError::illegal_argument)?
+            .unwrap_or(default)),
+    }
+}
+
+async fn health(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    let level = req.param("level").map(String::from);
+    if let Some(l) = &level {
+        if !matches!(l.as_str(), "cluster" | "indices" | "shards") {
+            return Err(EsError::illegal_argument(format!(
+                "level must be one of [cluster, indices, shards] but was [{l}]"
+            )));
+        }
+    }
+    let r = node
+        .cluster_health(HealthRequest {
+            indices: req.path_list("index"),
+            level,
+            wait_for_status: req.param("wait_for_status").map(String::from),
+            wait_for_nodes: req.param("wait_for_nodes").map(String::from),
+            wait_for_active_shards: req.param("wait_for_active_shards").map(String::from),
+            wait_for_no_relocating_shards: req.flag("wait_for_no_relocating_shards", false)?,
+            wait_for_no_initializing_shards: req.flag("wait_for_no_initializing_shards", false)?,
+            timeout: timeout_param(&req, "timeout", Duration::from_secs(30))?,
+        })
+        .await?;
+    let status = if r.status == 408 && req.flag("return_200_for_cluster_health_timeout", false)? {
+        200
+    } else {
+        r.status
+    };
+    Ok(RestResponse::json(status, r.body))
+}
+
+async fn state(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::ok(node.cluster_state(
+        &req.path_list("metric"),
+        &req.path_list("index"),
+    )?))
+}
+
+async fn get_settings(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::ok(node.get_cluster_settings(
+        req.flag("flat_settings", false)?,
+        req.flag("include_defaults", false)?,
+    )))
+}
+
+async fn put_settings(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    let body = req.required_json_body()?;
+    Ok(RestResponse::ok(node.put_cluster_settings(&body).await?))
+}
+
+async fn nodes_info(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::ok(node.nodes_info()))
+}
+
+async fn nodes_stats(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::ok(node.nodes_stats()))
+}
