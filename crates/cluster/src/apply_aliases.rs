@@ -30,7 +30,12 @@ fn aliases_missing(aliases: &[String]) -> EsError {
 /// Applies every action to a working copy; `state` changes only if all succeed.
 pub fn update_aliases(state: &mut ClusterState, actions: &[AliasAction]) -> Result<(), EsError> {
     let mut work = state.clone();
-    for action in actions {
+    // As in Elasticsearch, indices named by `remove_index` go first, so an `add` in the same
+    // request may take over the name of a removed index as an alias.
+    let (removals, others): (Vec<&AliasAction>, Vec<&AliasAction>) = actions
+        .iter()
+        .partition(|a| matches!(a, AliasAction::RemoveIndex { .. }));
+    for action in removals.into_iter().chain(others) {
         match action {
             AliasAction::Add {
                 indices,

@@ -108,3 +108,17 @@ fn remove_index_deletes_and_refuses_aliases() {
     );
     assert!(s.index("a2").is_none() && s.routing_table.index("a2").is_none());
 }
+
+#[test]
+fn remove_index_goes_first_so_an_alias_can_take_its_name() {
+    let s = run(
+        &base(),
+        actions(json!({"actions": [
+            {"add": {"index": "a2", "aliases": ["a1", "w"]}},
+            {"remove_index": {"index": "a1"}}
+        ]})),
+    );
+    assert!(s.index("a1").is_none());
+    assert!(s.index("a2").unwrap().aliases.contains_key("a1"));
+    assert!(s.index("a2").unwrap().aliases.contains_key("w"));
+}

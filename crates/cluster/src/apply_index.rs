@@ -140,11 +140,8 @@ pub fn create_index(
     let routing_num_shards = get_u32(&stored, "index.number_of_routing_shards")
         .unwrap_or_else(|| default_routing_num_shards(number_of_shards));
 
-    let mut mapping = Mapping::default();
-    for m in template_mappings.iter().chain(mappings) {
-        let parsed = Mapping::parse(m)?;
-        mapping.merge(&parsed)?;
-    }
+    let sources: Vec<Value> = template_mappings.iter().chain(mappings).cloned().collect();
+    let mapping = crate::template_mappings::merge_template_mappings(&sources)?;
 
     let mut alias_defs: BTreeMap<String, Value> = template_aliases;
     if let Some(a) = aliases.filter(|a| !a.is_null()) {

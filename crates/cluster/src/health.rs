@@ -224,6 +224,42 @@ impl ClusterHealth {
         out
     }
 
+    /// Health of exactly `indices` (concrete names; unknown names skipped, an empty list selects
+    /// nothing). Closed indices count when they have routing entries, as in Elasticsearch 8
+    /// where closed indices stay replicated (`ClusterStateHealth` over the resolved names).
+    pub fn compute_exact(state: &ClusterState, indices: &[String]) -> ClusterHealth {
+        let mut out = ClusterHealth {
+            cluster_name: state.cluster_name.clone(),
+            status: HealthStatus::Green,
+            timed_out: false,
+            number_of_nodes: state.nodes.len() as u32,
+            number_of_data_nodes: state.data_nodes().count() as u32,
+            counts: ShardCounts::default(),
+            number_of_pending_tasks: 0,
+            number_of_in_flight_fetch: 0,
+            task_max_waiting_in_queue_millis: 0,
+            active_shards_percent_as_number: 100.0,
+            indices: BTreeMap::new(),
+        };
+        for meta in indices.iter().filter_map(|i| state.index(i)) {
+            let table = state.routing_table.index(&meta.name);
+            if !meta.is_open() && table.is_none() {
+                continue;
+            }
+            let h = index_health(meta, table);
+            out.status = out.status.max(h.status);
+            out.counts.add(&h.counts);
+            out.indices.insert(meta.name.clone(), h);
+        }
+        let c = &out.counts;
+        let total = c.active_shards + c.initializing_shards + c.unassigned_shards;
+        if total > 0 {
+            out.active_shards_percent_as_number =
+                100.0 * f64::from(c.active_shards) / f64::from(total);
+        }
+        out
+    }
+
     /// The `_cluster/health` response body.
     pub fn to_json(&self, level: HealthLevel) -> Value {
         let mut v = json!({

@@ -75,3 +75,17 @@ fn delayed_replicas_are_reported() {
     assert_eq!(h.counts.delayed_unassigned_shards, 1);
     assert_eq!(h.status, HealthStatus::Yellow);
 }
+
+#[test]
+fn compute_exact_counts_closed_indices_and_selects_nothing_when_empty() {
+    let s = start_all(&create(&create(&cluster(&["n1"]), "a", 1, 1), "b", 2, 0));
+    let s = run(&s, ClusterCommand::CloseIndices(vec!["a".into()]));
+    let h = ClusterHealth::compute_exact(&s, &["a".into(), "b".into()]);
+    assert_eq!(h.status, HealthStatus::Yellow);
+    assert_eq!(h.counts.active_shards, 3);
+    assert!(h.indices.contains_key("a"));
+    let none = ClusterHealth::compute_exact(&s, &[]);
+    assert_eq!(none.status, HealthStatus::Green);
+    assert_eq!(none.counts.active_shards, 0);
+    assert!(none.indices.is_empty());
+}

@@ -151,6 +151,11 @@ impl IndexMetadata {
         get_u32(&self.settings, "index.mapping.depth.limit").unwrap_or(20)
     }
 
+    /// `index.mapping.nested_objects.limit`: nested documents one document may hold.
+    pub fn nested_objects_limit(&self) -> u32 {
+        get_u32(&self.settings, "index.mapping.nested_objects.limit").unwrap_or(10_000)
+    }
+
     pub fn nested_fields_limit(&self) -> u32 {
         get_u32(&self.settings, "index.mapping.nested_fields.limit").unwrap_or(50)
     }

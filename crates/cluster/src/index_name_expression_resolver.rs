@@ -76,6 +76,9 @@ pub struct IndicesOptions {
     pub expand_wildcards: ExpandWildcards,
     /// A closed index named explicitly is an error (`index_closed_exception`).
     pub forbid_closed_indices: bool,
+    /// Aliases do not resolve (`DELETE /{index}`): a wildcard skips them and an alias named
+    /// explicitly is an error unless `ignore_unavailable`.
+    pub ignore_aliases: bool,
 }
 
 impl IndicesOptions {
@@ -90,6 +93,7 @@ impl IndicesOptions {
             allow_no_indices: allow_no,
             expand_wildcards: expand,
             forbid_closed_indices: forbid_closed,
+            ignore_aliases: false,
         }
     }
     /// `_search`, `_count`, `_refresh`, `_flush`, `_msearch`: open only, closed forbidden.
@@ -100,9 +104,15 @@ impl IndicesOptions {
     pub const fn strict_expand_open() -> Self {
         Self::new(false, true, ExpandWildcards::OPEN, false)
     }
-    /// `DELETE idx`: open and closed.
+    /// Open and closed.
     pub const fn strict_expand() -> Self {
         Self::new(false, true, ExpandWildcards::OPEN_CLOSED, false)
+    }
+    /// `DELETE idx`: open and closed, aliases ignored.
+    pub const fn for_delete_index() -> Self {
+        let mut o = Self::new(false, true, ExpandWildcards::OPEN_CLOSED, false);
+        o.ignore_aliases = true;
+        o
     }
     /// `_open`: wildcards expand to closed indices.
     pub const fn for_open_index() -> Self {
@@ -185,7 +195,12 @@ fn expand_wildcard(
             out.insert(meta.name.clone());
         }
     }
-    for alias in state.metadata.all_aliases() {
+    let aliases = if options.ignore_aliases {
+        BTreeSet::new()
+    } else {
+        state.metadata.all_aliases()
+    };
+    for alias in aliases {
         if !simple_match(pattern, &alias) {
             continue;
         }
@@ -227,6 +242,14 @@ pub fn concrete_indices(
         if expr.starts_with('<') && expr.ends_with('>') {
             return Err(EsError::unsupported("date math index names"));
         }
+        // A leading `_` is reserved for APIs: such an expression names an API that does not
+        // exist, which Elasticsearch reports apart from a missing index.
+        if expr.starts_with('_') && *expr != "_all" {
+            return Err(EsError::invalid_index_name(
+                expr,
+                "must not start with '_'.",
+            ));
+        }
         if let Some(excluded) = expr.strip_prefix('-').filter(|_| seen_wildcard) {
             if excluded.contains('*') {
                 result.retain(|name| !simple_match(excluded, name));
@@ -253,6 +276,12 @@ pub fn concrete_indices(
                 return Err(EsError::index_closed(expr));
             }
             result.insert(meta.name.clone());
+        } else if state.metadata.has_alias(expr) && options.ignore_aliases {
+            if !options.ignore_unavailable {
+                return Err(EsError::illegal_argument(format!(
+                    "The provided expression [{expr}] matches an alias, specify the corresponding concrete indices instead."
+                )));
+            }
         } else if state.metadata.has_alias(expr) {
             for meta in state.metadata.alias_indices(expr) {
                 if meta.is_open() || !options.forbid_closed_indices {

@@ -129,6 +129,35 @@ fn aliases_expand_to_their_indices() {
 }
 
 #[test]
+fn delete_index_options_ignore_aliases() {
+    let s = state();
+    let o = IndicesOptions::for_delete_index();
+    let err = resolve(&s, "all-logs", o).unwrap_err();
+    assert!(err
+        .to_string()
+        .contains("The provided expression [all-logs] matches an alias"));
+    let lenient = o.with_params(Some("true"), None, None).unwrap();
+    assert!(resolve(&s, "all-logs", lenient).unwrap().is_empty());
+    assert!(resolve(&s, "all-*", o).unwrap().is_empty());
+    let strict = o.with_params(None, Some("false"), None).unwrap();
+    assert!(resolve(&s, "all-*", strict).is_err());
+    assert_eq!(resolve(&s, "logs-*", o).unwrap(), vec!["logs-1", "logs-2"]);
+}
+
+#[test]
+fn expressions_starting_with_underscore_are_invalid_names() {
+    let s = state();
+    let lenient = IndicesOptions::lenient_expand_open();
+    let err = resolve(&s, "_foo", lenient).unwrap_err();
+    assert_eq!(err.error_type, "invalid_index_name_exception");
+    assert_eq!(
+        err.reason,
+        "Invalid index name [_foo], must not start with '_'."
+    );
+    assert!(resolve(&s, "_all", lenient).is_ok());
+}
+
+#[test]
 fn expand_wildcards_parsing() {
     assert_eq!(
         ExpandWildcards::parse("open,hidden").unwrap(),

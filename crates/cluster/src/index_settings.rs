@@ -113,6 +113,7 @@ const SETTINGS: &[SettingDef] = &[
     def("priority", Dynamic, NON_NEG),
     def("write.wait_for_active_shards", Dynamic, Any),
     def("query.default_field", Dynamic, Any),
+    def("query_string.lenient", Static, Bool),
     def("sort.", Final, Any),
     def("lifecycle.", Dynamic, Any),
     def("default_pipeline", Dynamic, Any),

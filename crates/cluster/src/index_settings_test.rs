@@ -157,3 +157,14 @@ fn update_rules_follow_kinds() {
     let e = validate_update(&settings(json!({"index.bogus": 2})), &open).unwrap_err();
     assert!(e.reason.starts_with("unknown setting [index.bogus]"));
 }
+
+#[test]
+fn query_string_lenient_is_a_static_index_setting() {
+    let s = settings(json!({"index.query_string.lenient": "true"}));
+    assert!(validate_update(&s, &[]).is_ok());
+    let open = vec!["[logs/u1]".to_string()];
+    assert!(validate_update(&s, &open)
+        .unwrap_err()
+        .reason
+        .starts_with("Can't update non dynamic settings [[index.query_string.lenient]]"));
+}

@@ -17,6 +17,7 @@ pub mod apply_templates;
 pub mod cluster_command;
 pub mod cluster_state;
 pub mod health;
+pub mod human_settings;
 pub mod index_metadata;
 pub mod index_name;
 pub mod index_name_expression_resolver;
@@ -24,6 +25,7 @@ pub mod index_settings;
 pub mod operation_routing;
 pub mod routing_table;
 pub mod shard_routing;
+pub mod template_mappings;
 pub mod templates;
 
 pub use apply::{apply, ApplyContext};

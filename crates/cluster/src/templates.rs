@@ -47,7 +47,10 @@ impl Template {
                     })?;
                     for (name, def) in m {
                         crate::index_name::validate_alias_name(name)?;
-                        t.aliases.insert(name.clone(), def.clone());
+                        // Stored as Elasticsearch's AliasMetadata renders it (`routing` split
+                        // into `index_routing` and `search_routing`).
+                        let alias = crate::apply_index::parse_alias_definition(name, def)?;
+                        t.aliases.insert(name.clone(), alias.to_json());
                     }
                 }
                 "lifecycle" | "data_stream_options" => {}

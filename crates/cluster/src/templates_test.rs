@@ -105,3 +105,20 @@ fn conflicts_need_same_priority() {
     assert!(find_conflicting_templates(&templates, "b", &["x*".to_string()], 1).is_empty());
     assert!(find_conflicting_templates(&templates, "a", &["x*".to_string()], 0).is_empty());
 }
+
+#[test]
+fn template_aliases_are_stored_as_alias_metadata() {
+    let t = ComposableIndexTemplate::parse(&json!({
+        "index_patterns": ["t-*"],
+        "template": {"aliases": {"a": {}, "b": {"routing": "r"}, "c": {"filter": {"term": {"u": "x"}}}}}
+    }))
+    .unwrap();
+    let rendered = t.to_json();
+    let aliases = &rendered["template"]["aliases"];
+    assert_eq!(aliases["a"], json!({}));
+    assert_eq!(
+        aliases["b"],
+        json!({"index_routing": "r", "search_routing": "r"})
+    );
+    assert_eq!(aliases["c"]["filter"]["term"]["u"], "x");
+}

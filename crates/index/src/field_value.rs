@@ -74,9 +74,7 @@ pub fn leaf_outcome(
         FieldType::Long | FieldType::Integer | FieldType::Short | FieldType::Byte => {
             IndexedValue::Long(parse_integer(value, ft, fm.coerce())? as i64)
         }
-        FieldType::UnsignedLong => {
-            IndexedValue::UnsignedLong(parse_integer(value, ft, fm.coerce())? as u64)
-        }
+        FieldType::UnsignedLong => IndexedValue::UnsignedLong(parse_unsigned_long(value)?),
         FieldType::Double | FieldType::Float | FieldType::HalfFloat => {
             IndexedValue::Double(parse_float(value, ft, fm.coerce())?)
         }
@@ -187,6 +185,86 @@ fn parse_integer(value: &JsonValue, ft: FieldType, coerce: bool) -> Result<i128,
     Ok(parsed)
 }
 
+/// `unsigned_long` (Elasticsearch's `UnsignedLongFieldMapper.parseUnsignedLong`): numbers and
+/// numeric strings, read exactly; a value with a non-zero decimal part is rejected, never
+/// truncated (`1.0` and `1e3` are whole numbers and accepted).
+fn parse_unsigned_long(value: &JsonValue) -> Result<u64, String> {
+    let raw = match value {
+        JsonValue::Number { raw, .. } => raw.as_str(),
+        JsonValue::String(s) => s.as_str(),
+        JsonValue::Bool(b) => {
+            return Err(format!(
+                "Current token (VALUE_{}) not numeric",
+                b.to_string().to_uppercase()
+            ))
+        }
+        _ => return Err("Current token not numeric".into()),
+    };
+    let out_of_range = || format!("Value [{raw}] is out of range for an unsigned long");
+    let (negative, whole) = exact_whole_number(raw)?;
+    if negative && whole != 0 {
+        return Err(out_of_range());
+    }
+    u64::try_from(whole).map_err(|_| out_of_range())
+}
+
+/// Reads a decimal literal (`-12.50e1`) exactly: its sign and its value when it is a whole
+/// number; `has a decimal part` otherwise.
+fn exact_whole_number(raw: &str) -> Result<(bool, u128), String> {
+    let invalid = || format!("For input string: \"{raw}\"");
+    let (negative, body) = match raw.as_bytes().first() {
+        Some(b'-') => (true, &raw[1..]),
+        Some(b'+') => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    let (mantissa, exponent) = match body.find(['e', 'E']) {
+        Some(i) => (
+            &body[..i],
+            body[i + 1..].parse::<i32>().map_err(|_| invalid())?,
+        ),
+        None => (body, 0),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_ok = |d: &str| d.bytes().all(|b| b.is_ascii_digit());
+    if (int_part.is_empty() && frac_part.is_empty())
+        || !digits_ok(int_part)
+        || !digits_ok(frac_part)
+    {
+        return Err(invalid());
+    }
+    // All digits, with the decimal point moved by the exponent.
+    let digits = format!("{int_part}{frac_part}");
+    let point = int_part.len() as i64 + i64::from(exponent);
+    let (whole, fraction) = if point <= 0 {
+        ("", digits.as_str())
+    } else if point as usize >= digits.len() {
+        (digits.as_str(), "")
+    } else {
+        digits.split_at(point as usize)
+    };
+    if fraction.bytes().any(|b| b != b'0') {
+        return Err(format!("Value \"{raw}\" has a decimal part"));
+    }
+    let zeros = (point as usize).saturating_sub(digits.len());
+    let whole = whole.trim_start_matches('0');
+    if whole.len() + zeros > 39 {
+        return Err(format!(
+            "Value [{raw}] is out of range for an unsigned long"
+        ));
+    }
+    let mut value: u128 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| invalid())?
+    };
+    for _ in 0..zeros {
+        value = value
+            .checked_mul(10)
+            .ok_or_else(|| format!("Value [{raw}] is out of range for an unsigned long"))?;
+    }
+    Ok((negative, value))
+}
+
 fn parse_float(value: &JsonValue, ft: FieldType, coerce: bool) -> Result<f64, String> {
     let raw = match value {
         JsonValue::Number { raw, .. } => raw.as_str(),
@@ -288,6 +366,31 @@ mod tests {
         assert_eq!(
             outcome(&ul, num("18446744073709551615")),
             Ok(LeafOutcome::Index(IndexedValue::UnsignedLong(u64::MAX)))
+        );
+        for (raw, expected) in [("1.0", 1), ("1e3", 1000), ("2.50e1", 25), ("0.0", 0)] {
+            assert_eq!(
+                outcome(&ul, JsonValue::String(raw.into())),
+                Ok(LeafOutcome::Index(IndexedValue::UnsignedLong(expected))),
+                "{raw}"
+            );
+        }
+        assert_eq!(
+            outcome(&ul, JsonValue::String("10223372036854775807.23".into())),
+            Err("Value \"10223372036854775807.23\" has a decimal part".into())
+        );
+        assert_eq!(
+            outcome(&ul, num("1.5")),
+            Err("Value \"1.5\" has a decimal part".into())
+        );
+        assert!(outcome(&ul, num("-1"))
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(outcome(&ul, num("18446744073709551616"))
+            .unwrap_err()
+            .contains("out of range"));
+        assert_eq!(
+            outcome(&ul, JsonValue::String("abc".into())),
+            Err("For input string: \"abc\"".into())
         );
     }
 

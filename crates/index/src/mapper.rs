@@ -54,6 +54,8 @@ pub fn parse_document(mapping: &Mapping, source: &[u8]) -> Result<ParsedDocument
 pub struct DocumentParser<'a> {
     mapping: &'a Mapping,
     analysis: Option<&'a AnalysisRegistry>,
+    /// `index.mapping.nested_objects.limit`; `None` = unchecked.
+    nested_objects_limit: Option<usize>,
 }
 
 impl<'a> DocumentParser<'a> {
@@ -61,7 +63,14 @@ impl<'a> DocumentParser<'a> {
         DocumentParser {
             mapping,
             analysis: None,
+            nested_objects_limit: None,
         }
+    }
+
+    /// Fails documents holding more nested objects than `limit`, as Elasticsearch does.
+    pub fn with_nested_objects_limit(mut self, limit: usize) -> Self {
+        self.nested_objects_limit = Some(limit);
+        self
     }
 
     pub fn with_analysis(mut self, analysis: &'a AnalysisRegistry) -> Self {
@@ -111,6 +120,8 @@ impl<'a> DocumentParser<'a> {
             builder: DocumentBuilder::new(),
             update: Mapping::default(),
             has_update: false,
+            nested_limit: self.nested_objects_limit,
+            nested_count: 0,
         };
         let dynamic = self.mapping.dynamic.unwrap_or(Dynamic::True);
         walk.object("", fields, dynamic)?;
@@ -129,6 +140,8 @@ struct Walk<'a> {
     builder: DocumentBuilder,
     update: Mapping,
     has_update: bool,
+    nested_limit: Option<usize>,
+    nested_count: usize,
 }
 
 fn join(prefix: &str, name: &str) -> String {
@@ -154,6 +167,15 @@ impl Walk<'_> {
         dynamic: Dynamic,
     ) -> Result<(), EsError> {
         for (name, node) in fields {
+            if !name.is_empty() && name.chars().all(|c| c == '.') {
+                // Elasticsearch's `DotExpandingXContentParser`, wrapped by the document parser.
+                let reason = "field name cannot contain only dots";
+                return Err(EsError::document_parsing(format!(
+                    "[{}:{}] failed to parse: {reason}",
+                    node.line, node.column
+                ))
+                .caused_by(EsError::illegal_argument(reason)));
+            }
             if name.trim().is_empty() || name.split('.').any(str::is_empty) {
                 let reason = if name.is_empty() {
                     "field name cannot be an empty string".to_string()
@@ -261,6 +283,9 @@ impl Walk<'_> {
     ) -> Result<(), EsError> {
         match &node.value {
             JsonValue::Object(fields) => {
+                if fm.field_type == FieldType::Nested {
+                    self.count_nested(node)?;
+                }
                 if fm.is_enabled() {
                     self.object(path, fields, fm.dynamic().unwrap_or(dynamic))?;
                 }
@@ -278,6 +303,24 @@ impl Walk<'_> {
                 "[{}:{}] object mapping for [{path}] tried to parse field [{name}] as object, but found a concrete value",
                 node.line, node.column
             ))),
+        }
+    }
+
+    /// Counts one nested document against `index.mapping.nested_objects.limit`.
+    fn count_nested(&mut self, node: &JsonNode) -> Result<(), EsError> {
+        self.nested_count += 1;
+        match self.nested_limit {
+            Some(limit) if self.nested_count > limit => {
+                let reason = format!(
+                    "The number of nested documents has exceeded the allowed limit of [{limit}]. This limit can be set by changing the [index.mapping.nested_objects.limit] index level setting."
+                );
+                Err(EsError::document_parsing(format!(
+                    "[{}:{}] failed to parse: {reason}",
+                    node.line, node.column
+                ))
+                .caused_by(EsError::illegal_argument(reason)))
+            }
+            _ => Ok(()),
         }
     }
 

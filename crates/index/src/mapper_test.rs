@@ -187,3 +187,34 @@ fn copy_to_null_value_and_normalizer() {
         vec![OwnedValue::Str("NONE".into())]
     );
 }
+
+#[test]
+fn nested_objects_limit_counts_every_nested_document() {
+    let m = mapping(json!({"properties": {"n": {"type": "nested"}}}));
+    let doc = br#"{"n": [{"a": 1}, {"a": 2}, {"a": 3}]}"#;
+    let parser = DocumentParser::new(&m);
+    assert!(parser.with_nested_objects_limit(3).parse(None, doc).is_ok());
+    let e = parser
+        .with_nested_objects_limit(2)
+        .parse(None, doc)
+        .unwrap_err();
+    assert_eq!(e.error_type, "document_parsing_exception");
+    assert!(e.reason.contains(
+        "The number of nested documents has exceeded the allowed limit of [2]. This limit can be set by changing the [index.mapping.nested_objects.limit] index level setting."
+    ));
+    assert!(parser.parse(None, doc).is_ok());
+}
+
+#[test]
+fn field_names_of_only_dots_are_rejected() {
+    let m = mapping(json!({}));
+    for doc in [r#"{".": 1}"#, r#"{"..": 1}"#, r#"{"foo": {".": 1}}"#] {
+        let e = parse(&m, doc).unwrap_err();
+        assert!(
+            e.reason
+                .ends_with("failed to parse: field name cannot contain only dots"),
+            "{}",
+            e.reason
+        );
+    }
+}

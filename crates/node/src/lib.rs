@@ -12,6 +12,7 @@ pub mod master_service;
 pub mod node;
 pub mod node_config;
 pub mod node_stats;
+pub mod shard_counters;
 
 pub use node::Node;
 pub use node_config::NodeConfig;

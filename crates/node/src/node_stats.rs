@@ -12,6 +12,8 @@ pub struct NodeCounters {
     pub bulk_total: AtomicU64,
     pub bulk_time_ms: AtomicU64,
     pub bulk_items: AtomicU64,
+    /// Per-shard search and no-op update counters for `_stats`.
+    pub shard_counters: crate::shard_counters::ShardCounterRegistry,
 }
 
 impl NodeCounters {

@@ -57,6 +57,8 @@ impl From<quarry_node::action::ActionResponse> for RestResponse {
 #[derive(Debug, Clone, Default)]
 pub struct OutputOptions {
     pub pretty: bool,
+    /// `?human`: add human-readable siblings of byte sizes and durations.
+    pub human: bool,
     pub filter_path: Option<String>,
     pub error_trace: bool,
     /// The media type to answer with (`application/json` or the vendor type the client sent).
@@ -76,6 +78,10 @@ impl OutputOptions {
             params.get("error_trace").map(String::as_str),
             Some("") | Some("true")
         );
+        let human = matches!(
+            params.get("human").map(String::as_str),
+            Some("") | Some("true")
+        );
         let accept = headers
             .get(axum::http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
@@ -86,6 +92,7 @@ impl OutputOptions {
         };
         OutputOptions {
             pretty,
+            human,
             filter_path: params.get("filter_path").cloned(),
             error_trace,
             content_type,
@@ -110,6 +117,9 @@ pub fn render(resp: RestResponse, opts: &OutputOptions, head: bool) -> Response 
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let (bytes, ct): (Vec<u8>, String) = match resp.body {
         RestBody::Json(mut v) => {
+            if opts.human {
+                crate::format::human_fields::add_human_fields(&mut v);
+            }
             if let Some(fp) = &opts.filter_path {
                 v = crate::format::filter_path::apply(&v, fp);
             }
@@ -149,7 +159,11 @@ pub fn render(resp: RestResponse, opts: &OutputOptions, head: bool) -> Response 
 pub fn render_error(err: &EsError, opts: &OutputOptions, head: bool) -> Response {
     let mut body = err.to_envelope();
     if opts.error_trace {
-        body["error"]["stack_trace"] = Value::String(format!("{err}"));
+        let trace = Value::String(err.stack_trace());
+        if let Some(Value::Object(root)) = body["error"]["root_cause"].get_mut(0) {
+            root.insert("stack_trace".into(), trace.clone());
+        }
+        body["error"]["stack_trace"] = trace;
     }
     render(RestResponse::json(err.status, body), opts, head)
 }

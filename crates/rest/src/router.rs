@@ -135,6 +135,11 @@ pub fn router(node: Arc<Node>) -> Router {
     t.add(&head, "/{index}/_alias/{name}", indices::GET_ALIAS);
     t.add(&put_post, "/{index}/_alias/{name}", indices::PUT_ALIAS);
     t.add(&put_post, "/{index}/_aliases/{name}", indices::PUT_ALIAS);
+    t.add(&put_post, "/_alias/{name}", indices::PUT_ALIAS);
+    t.add(&put_post, "/_aliases/{name}", indices::PUT_ALIAS);
+    t.add(&put, "/{index}/_alias", indices::PUT_ALIAS);
+    t.add(&put, "/{index}/_aliases", indices::PUT_ALIAS);
+    t.add(&put, "/_alias", indices::PUT_ALIAS);
     t.add(&del, "/{index}/_alias/{name}", indices::DELETE_ALIAS);
     t.add(&del, "/{index}/_aliases/{name}", indices::DELETE_ALIAS);
     // indices

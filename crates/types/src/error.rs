@@ -167,6 +167,34 @@ impl EsError {
         Self::illegal_argument(format!("[{feature}] is not supported"))
     }
 
+    /// The one-line trace `error_trace=true` renders as `stack_trace`, shaped like the first
+    /// line of Elasticsearch's Java trace:
+    /// `[index][[index][0]] DocumentMissingException[[1]: document missing]`, then
+    /// `; nested: ...` for each cause.
+    pub fn stack_trace(&self) -> String {
+        let mut out = String::new();
+        if let Some(index) = self.metadata.get("index").and_then(Value::as_str) {
+            out.push_str(&format!("[{index}]"));
+            match self.metadata.get("shard") {
+                Some(Value::String(shard)) => out.push_str(&format!("[[{index}][{shard}]]")),
+                Some(Value::Number(shard)) => out.push_str(&format!("[[{index}][{shard}]]")),
+                _ => {}
+            }
+            out.push(' ');
+        }
+        let mut current = Some(self);
+        let mut first = true;
+        while let Some(e) = current {
+            if !first {
+                out.push_str("; nested: ");
+            }
+            out.push_str(&format!("{}[{}]", java_class_name(&e.error_type), e.reason));
+            first = false;
+            current = e.caused_by.as_deref();
+        }
+        out
+    }
+
     /// The JSON object for this error (without the `status` wrapper): `type`, `reason`,
     /// the metadata, and `caused_by`.
     pub fn to_json(&self) -> Value {
@@ -202,6 +230,24 @@ impl EsError {
     }
 }
 
+/// `document_missing_exception` -> `DocumentMissingException` (the bare `exception` is
+/// `ElasticsearchException`).
+fn java_class_name(error_type: &str) -> String {
+    if error_type == "exception" {
+        return "ElasticsearchException".to_string();
+    }
+    error_type
+        .split('_')
+        .map(|part| {
+            let mut chars = part.chars();
+            match chars.next() {
+                Some(c) => c.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +264,25 @@ mod tests {
         );
         assert_eq!(v["error"]["index"], "logs");
         assert_eq!(v["error"]["reason"], "no such index [logs]");
+    }
+
+    #[test]
+    fn stack_trace_names_the_shard_and_the_java_exception() {
+        let e = EsError::document_missing("logs", "123");
+        assert_eq!(
+            e.stack_trace(),
+            "[logs][[logs][0]] DocumentMissingException[[123]: document missing]"
+        );
+        let e = EsError::index_not_found("x");
+        assert_eq!(
+            e.stack_trace(),
+            "[x] IndexNotFoundException[no such index [x]]"
+        );
+        let e = EsError::mapper_parsing("a").caused_by(EsError::illegal_argument("b"));
+        assert_eq!(
+            e.stack_trace(),
+            "MapperParsingException[a]; nested: IllegalArgumentException[b]"
+        );
     }
 
     #[test]

@@ -570,9 +570,12 @@ fn parse_properties(path: &str, v: &Value) -> Result<BTreeMap<String, FieldMappi
     let mut out = BTreeMap::new();
     for (name, def) in m {
         if name.is_empty() {
-            return Err(EsError::mapper_parsing(
-                "field name cannot be an empty string",
-            ));
+            let cause = EsError::illegal_argument("field name cannot be an empty string");
+            return Err(EsError::mapper_parsing(format!(
+                "Failed to parse mapping: {}",
+                cause.reason
+            ))
+            .caused_by(cause));
         }
         let sub_path = if path.is_empty() {
             name.clone()

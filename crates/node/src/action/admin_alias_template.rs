@@ -11,6 +11,95 @@ use quarry_cluster::{
 };
 use quarry_types::EsError;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// Builds the `add` action of `PUT _alias`: the body's `index` and `alias` win over the path,
+/// other known keys are kept, unknown keys are ignored (as Elasticsearch does).
+pub fn put_alias_action(
+    indices: &[String],
+    names: &[String],
+    body: &Value,
+) -> Result<Value, EsError> {
+    let mut indices: Vec<String> = indices.to_vec();
+    let mut alias = names.join(",");
+    let mut add = Map::new();
+    match body {
+        Value::Null => {}
+        Value::Object(o) => {
+            for (k, v) in o {
+                match (k.as_str(), v) {
+                    ("index", Value::String(s)) => {
+                        indices = s.split(',').map(|i| i.trim().to_string()).collect();
+                    }
+                    ("alias", Value::String(s)) => alias = s.clone(),
+                    ("index", _) | ("alias", _) => {
+                        return Err(EsError::illegal_argument(format!("[{k}] must be a string")))
+                    }
+                    ("indexRouting" | "index-routing" | "index_routing", _) => {
+                        add.insert("index_routing".into(), v.clone());
+                    }
+                    ("searchRouting" | "search-routing" | "search_routing", _) => {
+                        add.insert("search_routing".into(), v.clone());
+                    }
+                    ("routing" | "filter" | "is_write_index" | "is_hidden" | "must_exist", _) => {
+                        add.insert(k.clone(), v.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => return Err(EsError::illegal_argument("No index alias is specified")),
+    }
+    if alias.is_empty() {
+        return Err(EsError::action_request_validation(&[
+            "[alias] is missing".to_string()
+        ]));
+    }
+    add.insert("indices".into(), json!(indices));
+    add.insert("alias".into(), json!(alias));
+    Ok(Value::Object(add))
+}
+
+/// Whether `alias` is selected by the requested names, in order: a name or pattern includes,
+/// a `-` name or pattern excludes what was included before it (Elasticsearch `findAliases`).
+pub fn alias_selected(names: &[String], alias: &str) -> bool {
+    let mut matched = names.is_empty();
+    for n in names {
+        if let Some(excluded) = n.strip_prefix('-') {
+            if matched {
+                matched = !simple_match(excluded, alias);
+            }
+        } else if !matched {
+            matched = n == "_all" || simple_match(n, alias);
+        }
+    }
+    matched
+}
+
+/// The explicitly requested names absent from the answer, sorted, as `GET _alias` reports
+/// them: wildcards, `_all`, exclusions after the first wildcard and names excluded later in
+/// the list are never missing.
+pub fn missing_aliases(names: &[String], returned: &BTreeSet<String>) -> BTreeSet<String> {
+    let first_wildcard = names
+        .iter()
+        .position(|n| n.contains('*'))
+        .unwrap_or(names.len());
+    let mut missing = BTreeSet::new();
+    for (i, name) in names.iter().enumerate() {
+        if name == "_all" || name.contains('*') || (i > first_wildcard && name.starts_with('-')) {
+            continue;
+        }
+        let excluded_later = names[(i + 1).max(first_wildcard)..].iter().any(|later| {
+            later
+                .strip_prefix('-')
+                .is_some_and(|p| p == "_all" || simple_match(p, name))
+        });
+        if !excluded_later && !returned.contains(name) {
+            missing.insert(name.clone());
+        }
+    }
+    missing
+}
 
 impl Node {
     pub async fn update_aliases(&self, body: &Value) -> Result<Value, EsError> {
@@ -21,22 +110,16 @@ impl Node {
         Ok(json!({"acknowledged": true, "errors": false}))
     }
 
-    /// `PUT /{index}/_alias/{name}` with an optional body (`filter`, `routing`, `is_write_index`...).
+    /// `PUT [/{index}]/_alias[/{name}]` with an optional body (`index`, `alias`, `filter`,
+    /// `routing`, `is_write_index`...); `index` and `alias` in the body override the path.
     pub async fn put_alias(
         &self,
         indices: &[String],
         names: &[String],
         body: &Value,
     ) -> Result<Value, EsError> {
-        let mut add = Map::new();
-        add.insert("indices".into(), json!(indices));
-        add.insert("aliases".into(), json!(names));
-        if let Value::Object(o) = body {
-            for (k, v) in o {
-                add.insert(k.clone(), v.clone());
-            }
-        }
-        self.update_aliases(&json!({"actions": [{"add": Value::Object(add)}]}))
+        let add = put_alias_action(indices, names, body)?;
+        self.update_aliases(&json!({"actions": [{"add": add}]}))
             .await
     }
 
@@ -74,7 +157,8 @@ impl Node {
         .await
     }
 
-    /// `GET [/{index}]/_alias[/{name}]`; a named alias that matches nothing is a 404 that still lists what matched.
+    /// `GET [/{index}]/_alias[/{name}]`: a named alias that matches nothing is a 404 that
+    /// still lists what matched (see [`missing_aliases`]).
     pub fn get_aliases(
         &self,
         indices: &[String],
@@ -83,47 +167,45 @@ impl Node {
     ) -> Result<ActionResponse, EsError> {
         let concrete = self.resolve(indices, IndicesOptions::lenient_expand_hidden(), params)?;
         let state = self.state();
+        let names: Vec<String> = names
+            .iter()
+            .flat_map(|n| n.split(','))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .collect();
         let mut out = Map::new();
-        let mut seen = Vec::new();
+        let mut returned = BTreeSet::new();
         for idx in concrete {
             let Some(meta) = state.index(&idx) else {
                 continue;
             };
             let mut aliases = Map::new();
             for (name, a) in &meta.aliases {
-                if names.is_empty() || names.iter().any(|n| n == "_all" || simple_match(n, name)) {
+                if alias_selected(&names, name) {
                     aliases.insert(name.clone(), a.to_json());
-                    seen.push(name.clone());
+                    returned.insert(name.clone());
                 }
             }
             if names.is_empty() || !aliases.is_empty() {
                 out.insert(idx, json!({ "aliases": aliases }));
             }
         }
-        let missing: Vec<&String> = names
-            .iter()
-            .filter(|n| !n.contains('*') && *n != "_all" && !seen.contains(n))
-            .collect();
-        if !missing.is_empty() {
-            let list = missing
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(",");
-            let reason = if missing.len() == 1 {
-                format!("alias [{list}] missing")
-            } else {
-                format!("aliases [{list}] missing")
-            };
-            let mut body = Value::Object(out);
-            body["error"] = json!(reason);
-            body["status"] = json!(404);
-            return Ok(ActionResponse::with_status(404, body));
+        let missing = missing_aliases(&names, &returned);
+        if missing.is_empty() {
+            return Ok(ActionResponse::ok(Value::Object(out)));
         }
-        if !names.is_empty() && out.is_empty() {
-            return Ok(ActionResponse::with_status(404, json!({})));
-        }
-        Ok(ActionResponse::ok(Value::Object(out)))
+        let list = missing.into_iter().collect::<Vec<_>>();
+        let reason = if list.len() == 1 {
+            format!("alias [{}] missing", list[0])
+        } else {
+            format!("aliases [{}] missing", list.join(","))
+        };
+        let mut body = Map::new();
+        body.insert("error".into(), json!(reason));
+        body.insert("status".into(), json!(404));
+        body.extend(out);
+        Ok(ActionResponse::with_status(404, Value::Object(body)))
     }
 
     pub async fn put_index_template(

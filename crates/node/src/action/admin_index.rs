@@ -4,6 +4,7 @@
 
 use super::ActionResponse;
 use crate::Node;
+use quarry_cluster::human_settings::add_human_readable_settings;
 use quarry_cluster::index_name_expression_resolver::{concrete_indices, IndicesOptions};
 use quarry_cluster::ClusterCommand;
 use quarry_types::{EsError, Mapping, Settings};
@@ -29,6 +30,23 @@ impl IndicesParams {
 
 fn shards_header(total: usize, successful: usize) -> Value {
     json!({"total": total, "successful": successful, "failed": 0})
+}
+
+/// A mapping body wrapped in the `_doc` type name (`{"_doc": {...}}`), which `PUT _mapping`
+/// refuses in Elasticsearch 8.
+pub fn is_typed_mapping(body: &Value) -> bool {
+    body.as_object()
+        .is_some_and(|o| o.len() == 1 && o.contains_key("_doc"))
+}
+
+/// `force=true` needs `wait_if_ongoing=true` (the default) on `_flush`.
+pub fn validate_flush(force: bool, wait_if_ongoing: bool) -> Result<(), EsError> {
+    if force && !wait_if_ongoing {
+        return Err(EsError::action_request_validation(&[
+            "wait_if_ongoing must be true for a force flush".to_string(),
+        ]));
+    }
+    Ok(())
 }
 
 fn wildcard_match(pattern: &str, text: &str) -> bool {
@@ -127,19 +145,7 @@ impl Node {
                 }
             }
         }
-        let state = self.state();
-        for e in exprs {
-            if !e.contains('*')
-                && e != "_all"
-                && state.index(e).is_none()
-                && state.metadata.has_alias(e)
-            {
-                return Err(EsError::illegal_argument(format!(
-                    "The provided expression [{e}] matches an alias, specify the corresponding concrete indices instead."
-                )));
-            }
-        }
-        let indices = self.resolve(exprs, IndicesOptions::strict_expand(), params)?;
+        let indices = self.resolve(exprs, IndicesOptions::for_delete_index(), params)?;
         if !indices.is_empty() {
             self.master
                 .submit(vec![ClusterCommand::DeleteIndices(indices)])
@@ -154,6 +160,7 @@ impl Node {
         exprs: &[String],
         params: &IndicesParams,
         flat: bool,
+        human: bool,
         features: &[String],
     ) -> Result<Value, EsError> {
         let indices = self.resolve(exprs, IndicesOptions::strict_expand_open(), params)?;
@@ -179,12 +186,17 @@ impl Node {
                 m.insert("mappings".into(), meta.mapping.to_json());
             }
             if want("settings") {
+                let settings = if human {
+                    add_human_readable_settings(&meta.settings)
+                } else {
+                    meta.settings.clone()
+                };
                 m.insert(
                     "settings".into(),
                     if flat {
-                        meta.settings.to_flat_json()
+                        settings.to_flat_json()
                     } else {
-                        meta.settings.to_nested_json()
+                        settings.to_nested_json()
                     },
                 );
             }
@@ -221,6 +233,11 @@ impl Node {
         params: &IndicesParams,
         body: &Value,
     ) -> Result<Value, EsError> {
+        if is_typed_mapping(body) {
+            return Err(EsError::illegal_argument(
+                "Types cannot be provided in put mapping requests",
+            ));
+        }
         let indices = self.resolve(exprs, IndicesOptions::strict_expand_no_empty(), params)?;
         let mapping = Mapping::parse(body)?;
         self.master
@@ -235,6 +252,7 @@ impl Node {
         names: &[String],
         params: &IndicesParams,
         flat: bool,
+        human: bool,
         include_defaults: bool,
     ) -> Result<Value, EsError> {
         let indices = self.resolve(exprs, IndicesOptions::strict_expand_open(), params)?;
@@ -254,7 +272,11 @@ impl Node {
                 }
                 f
             };
-            let selected = filter(&meta.settings);
+            let selected = if human {
+                filter(&add_human_readable_settings(&meta.settings))
+            } else {
+                filter(&meta.settings)
+            };
             if !names.is_empty() && selected.is_empty() && !include_defaults {
                 continue;
             }

@@ -1,188 +1,29 @@
-//! `_bulk`: NDJSON parsing with Elasticsearch's rules, then execution item by item in order.
+//! `_bulk`: the body parsed by [`super::bulk_parser`], then execution item by item in order.
 //! Consecutive prepared index/delete operations are applied in one blocking batch, and each
 //! touched shard's translog is synced once at the end (before the response), as Elasticsearch
 //! syncs once per shard-level bulk request.
 
-use super::document::{validate_id, write_response_json, VersionParams};
+pub use super::bulk_parser::{parse_bulk, BulkAction, BulkDefaults, BulkItem};
+use super::document::{check_pipeline, embedded_error, validate_id, write_response_json};
 use super::update::UpdateRequest;
 use super::{ActionResponse, RefreshPolicy};
 use crate::Node;
 use quarry_index::mapper::ParsedDocument;
-use quarry_index::{DeleteOperation, IndexOperation, IndexShard, OpType};
+use quarry_index::{DeleteOperation, IndexOperation, IndexShard, OpType, VersionCheck};
+use quarry_search::source_filter::SourceFilter;
 use quarry_types::EsError;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BulkAction {
-    Index,
-    Create,
-    Update,
-    Delete,
-}
-
-impl BulkAction {
-    fn name(self) -> &'static str {
-        match self {
-            BulkAction::Index => "index",
-            BulkAction::Create => "create",
-            BulkAction::Update => "update",
-            BulkAction::Delete => "delete",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct BulkItem {
-    pub action: BulkAction,
-    pub index: String,
-    pub id: Option<String>,
-    pub routing: Option<String>,
-    pub version: VersionParams,
-    pub retry_on_conflict: u32,
-    pub source: Vec<u8>,
-}
-
-fn meta_string(m: &Map<String, Value>, key: &str) -> Option<String> {
-    match m.get(key) {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// Parses a bulk body. Line-level syntax errors fail the whole request, as in Elasticsearch.
-pub fn parse_bulk(
-    body: &[u8],
-    default_index: Option<&str>,
-    default_routing: Option<&str>,
-) -> Result<Vec<BulkItem>, EsError> {
-    let mut items = Vec::new();
-    let mut lines = body.split(|b| *b == b'\n').enumerate().peekable();
-    if !body.is_empty() && !body.ends_with(b"\n") {
-        return Err(EsError::illegal_argument(
-            "The bulk request must be terminated by a newline [\\n]",
-        ));
-    }
-    while let Some((line_no, line)) = lines.next() {
-        let trimmed = trim_ascii(line);
-        if trimmed.is_empty() {
-            continue;
-        }
-        let action_line: Value = serde_json::from_slice(trimmed).map_err(|e| {
-            EsError::x_content_parse(format!(
-                "[{}:{}] Malformed action/metadata line [{}]: {e}",
-                line_no + 1,
-                e.column(),
-                line_no + 1
-            ))
-        })?;
-        let obj = action_line.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
-            EsError::illegal_argument(format!(
-                "Malformed action/metadata line [{}], expected START_OBJECT or END_OBJECT but found [{}]",
-                line_no + 1,
-                if action_line.is_object() { "FIELD_NAME" } else { "VALUE_STRING" }
-            ))
-        })?;
-        let (name, meta) = obj.iter().next().expect("length checked above");
-        let action = match name.as_str() {
-            "index" => BulkAction::Index,
-            "create" => BulkAction::Create,
-            "update" => BulkAction::Update,
-            "delete" => BulkAction::Delete,
-            other => {
-                return Err(EsError::illegal_argument(format!(
-                    "Malformed action/metadata line [{}], expected one of [create, delete, index, update] but found [{other}]",
-                    line_no + 1
-                )))
-            }
-        };
-        let meta = meta.as_object().ok_or_else(|| {
-            EsError::illegal_argument(format!(
-                "Malformed action/metadata line [{}], expected START_OBJECT",
-                line_no + 1
-            ))
-        })?;
-        for key in meta.keys() {
-            if !matches!(
-                key.as_str(),
-                "_index"
-                    | "_id"
-                    | "routing"
-                    | "_routing"
-                    | "if_seq_no"
-                    | "if_primary_term"
-                    | "version"
-                    | "version_type"
-                    | "retry_on_conflict"
-                    | "_retry_on_conflict"
-                    | "pipeline"
-                    | "require_alias"
-                    | "require_data_stream"
-                    | "dynamic_templates"
-                    | "_source"
-                    | "list_executed_pipelines"
-            ) {
-                return Err(EsError::illegal_argument(format!(
-                    "Action/metadata line [{}] contains an unknown parameter [{key}]",
-                    line_no + 1
-                )));
-            }
-        }
-        let index = meta_string(meta, "_index")
-            .or(default_index.map(String::from))
-            .unwrap_or_default();
-        let version = VersionParams {
-            if_seq_no: meta.get("if_seq_no").and_then(Value::as_i64),
-            if_primary_term: meta.get("if_primary_term").and_then(Value::as_u64),
-            version: meta.get("version").and_then(Value::as_i64),
-            version_type: meta_string(meta, "version_type"),
-        };
-        let mut item = BulkItem {
-            action,
-            index,
-            id: meta_string(meta, "_id"),
-            routing: meta_string(meta, "routing")
-                .or(meta_string(meta, "_routing"))
-                .or(default_routing.map(String::from)),
-            version,
-            retry_on_conflict: meta
-                .get("retry_on_conflict")
-                .or(meta.get("_retry_on_conflict"))
-                .and_then(Value::as_u64)
-                .unwrap_or(0) as u32,
-            source: Vec::new(),
-        };
-        if action != BulkAction::Delete {
-            let Some((_, source)) = lines.next() else {
-                return Err(EsError::illegal_argument(
-                    "The bulk request must be terminated by a newline [\n]",
-                ));
-            };
-            item.source = trim_ascii(source).to_vec();
-        }
-        items.push(item);
-    }
-    if items.is_empty() {
-        return Err(EsError::action_request_validation(&[
-            "no requests added".into()
-        ]));
-    }
-    Ok(items)
-}
-
-fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    let end = b
-        .iter()
-        .rposition(|c| !c.is_ascii_whitespace())
-        .map(|p| p + 1)
-        .unwrap_or(start);
-    &b[start..end.max(start)]
+/// A `_bulk` request.
+#[derive(Debug, Clone, Default)]
+pub struct BulkRequest {
+    pub body: bytes::Bytes,
+    pub defaults: BulkDefaults,
+    pub refresh: RefreshPolicy,
+    /// `error_trace=true`: every item error carries a `stack_trace`.
+    pub error_trace: bool,
 }
 
 /// A write ready for its shard.
@@ -211,15 +52,10 @@ struct Slot {
 }
 
 impl Node {
-    pub async fn bulk(
-        &self,
-        body: &[u8],
-        default_index: Option<&str>,
-        default_routing: Option<&str>,
-        refresh: RefreshPolicy,
-    ) -> Result<ActionResponse, EsError> {
+    pub async fn bulk(&self, req: BulkRequest) -> Result<ActionResponse, EsError> {
         let started = Instant::now();
-        let items = parse_bulk(body, default_index, default_routing)?;
+        let items = parse_bulk(&req.body, &req.defaults)?;
+        let error_trace = req.error_trace;
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
         let mut pending: Vec<PreparedOp> = Vec::new();
         let mut touched: Vec<(String, Arc<IndexShard>)> = Vec::new();
@@ -234,20 +70,22 @@ impl Node {
                 result: None,
             });
             if item.action == BulkAction::Update {
-                self.run_batch(&mut pending, &mut slots).await;
-                let r = self.bulk_update(&item, &id).await;
+                self.run_batch(&mut pending, &mut slots, error_trace).await;
+                let r = self
+                    .bulk_update(&item, &id, req.defaults.source_filter.as_ref())
+                    .await;
                 slots[slot].result = Some(match r {
                     Ok(resp) => {
                         let mut body = resp.body;
                         body["status"] = json!(resp.status);
                         body
                     }
-                    Err(e) => error_item(&item.index, &id, &e),
+                    Err(e) => error_item(&item.index, &id, &e, error_trace),
                 });
                 continue;
             }
             match self
-                .prepare(&item, &id, slot, &mut pending, &mut slots)
+                .prepare(&item, &id, slot, &mut pending, &mut slots, error_trace)
                 .await
             {
                 Ok((op, copies, shard)) => {
@@ -258,11 +96,12 @@ impl Node {
                     pending.push(op);
                 }
                 Err(e) => {
-                    slots[slot].result = Some(error_item(&slots[slot].index.clone(), &id, &e))
+                    slots[slot].result =
+                        Some(error_item(&slots[slot].index.clone(), &id, &e, error_trace))
                 }
             }
         }
-        self.run_batch(&mut pending, &mut slots).await;
+        self.run_batch(&mut pending, &mut slots, error_trace).await;
         // Acknowledge only what is durable: one fsync per shard under `request` durability.
         let state = self.state();
         let shards: Vec<(bool, Arc<IndexShard>)> = touched
@@ -277,7 +116,7 @@ impl Node {
                 )
             })
             .collect();
-        let policy = refresh;
+        let policy = req.refresh;
         self.blocking(move || {
             for (sync, s) in &shards {
                 if *sync {
@@ -315,6 +154,7 @@ impl Node {
         slot: usize,
         pending: &mut Vec<PreparedOp>,
         slots: &mut [Slot],
+        error_trace: bool,
     ) -> Result<(PreparedOp, u32, Arc<IndexShard>), EsError> {
         if item.index.is_empty() {
             return Err(EsError::action_request_validation(&[
@@ -325,6 +165,15 @@ impl Node {
             validate_id(given)?;
         }
         let check = item.version.to_check()?;
+        if item.action == BulkAction::Create && matches!(check, VersionCheck::External { .. }) {
+            return Err(EsError::action_request_validation(&[
+                "create operations only support internal versioning. use index instead".into(),
+            ]));
+        }
+        if item.action != BulkAction::Delete {
+            check_pipeline(item.pipeline.as_deref())?;
+            self.check_require_alias(&item.index, item.require_alias)?;
+        }
         let state = self.state();
         let needs_create = quarry_cluster::index_name_expression_resolver::resolve_write_index(
             &state,
@@ -335,7 +184,7 @@ impl Node {
             if item.action == BulkAction::Delete {
                 return Err(EsError::index_not_found(&item.index));
             }
-            self.run_batch(pending, slots).await;
+            self.run_batch(pending, slots, error_trace).await;
         }
         let (index, alias_routing) = self.resolve_or_create_write_index(&item.index).await?;
         slots[slot].index = index.clone();
@@ -361,10 +210,10 @@ impl Node {
         let meta = state
             .index(&index)
             .ok_or_else(|| EsError::index_not_found(&index))?;
-        let mut parsed = quarry_index::mapper::parse_document(&meta.mapping, &item.source)?;
+        let mut parsed = super::write_path::parse_for_index(meta, &item.source)?;
         if parsed.dynamic_update.is_some() {
             // Operations before this one were parsed with the old mapping: apply them first.
-            self.run_batch(pending, slots).await;
+            self.run_batch(pending, slots, error_trace).await;
             parsed = self
                 .parse_with_dynamic_mapping(&index, &item.source)
                 .await?;
@@ -393,7 +242,12 @@ impl Node {
     }
 
     /// Applies the pending operations in order in one blocking task and fills their slots.
-    async fn run_batch(&self, pending: &mut Vec<PreparedOp>, slots: &mut [Slot]) {
+    async fn run_batch(
+        &self,
+        pending: &mut Vec<PreparedOp>,
+        slots: &mut [Slot],
+        error_trace: bool,
+    ) {
         if pending.is_empty() {
             return;
         }
@@ -455,7 +309,7 @@ impl Node {
                             body["status"] = json!(status);
                             body
                         }
-                        Err(e) => error_item(&s.index, &s.id, &e),
+                        Err(e) => error_item(&s.index, &s.id, &e, error_trace),
                     });
                 }
             }
@@ -463,7 +317,12 @@ impl Node {
         }
     }
 
-    async fn bulk_update(&self, item: &BulkItem, id: &str) -> Result<ActionResponse, EsError> {
+    async fn bulk_update(
+        &self,
+        item: &BulkItem,
+        id: &str,
+        default_filter: Option<&SourceFilter>,
+    ) -> Result<ActionResponse, EsError> {
         if item.index.is_empty() {
             return Err(EsError::action_request_validation(&[
                 "index is missing".into()
@@ -475,9 +334,13 @@ impl Node {
                 e.column()
             ))
         })?;
+        // The body's `_source` wins over the metadata line's, which wins over the request's.
         let filter = match body.get("_source") {
-            Some(v) => Some(quarry_search::SourceFilter::parse(v)?),
-            None => None,
+            Some(v) => Some(SourceFilter::parse(v)?),
+            None => item
+                .source_filter
+                .clone()
+                .or_else(|| default_filter.cloned()),
         };
         self.update_document(UpdateRequest {
             index: item.index.clone(),
@@ -488,45 +351,17 @@ impl Node {
             version: item.version.clone(),
             refresh: RefreshPolicy::None,
             source_filter: filter,
+            require_alias: item.require_alias,
         })
         .await
     }
 }
 
-fn error_item(index: &str, id: &str, e: &EsError) -> Value {
-    json!({"_index": index, "_id": id, "status": e.status, "error": e.to_json()})
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_actions_sources_and_defaults() {
-        let body = b"{\"index\":{\"_id\":\"1\"}}\n{\"a\":1}\n{\"delete\":{\"_index\":\"x\",\"_id\":\"2\"}}\n{\"create\":{}}\n{\"b\":2}\n";
-        let items = parse_bulk(body, Some("d"), None).unwrap();
-        assert_eq!(items.len(), 3);
-        assert_eq!(items[0].index, "d");
-        assert_eq!(items[0].source, b"{\"a\":1}");
-        assert_eq!(items[1].action, BulkAction::Delete);
-        assert_eq!(items[1].index, "x");
-        assert_eq!(items[2].id, None);
-    }
-
-    #[test]
-    fn rejects_bad_bulk_bodies() {
-        assert!(parse_bulk(b"{\"index\":{}}\n{}", None, None)
-            .unwrap_err()
-            .reason
-            .contains("terminated by a newline"));
-        assert!(parse_bulk(b"{\"foo\":{}}\n", None, None)
-            .unwrap_err()
-            .reason
-            .contains("expected one of [create, delete, index, update]"));
-        assert_eq!(parse_bulk(b"{bad\n", None, None).unwrap_err().status, 400);
-        assert_eq!(
-            parse_bulk(b"", None, None).unwrap_err().error_type,
-            "action_request_validation_exception"
-        );
-    }
+fn error_item(index: &str, id: &str, e: &EsError, error_trace: bool) -> Value {
+    json!({
+        "_index": index,
+        "_id": id,
+        "status": e.status,
+        "error": embedded_error(e, false, error_trace),
+    })
 }

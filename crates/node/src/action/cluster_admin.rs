@@ -1,32 +1,115 @@
 //! Cluster-level admin: `_cluster/health` (with `wait_for_*`), `_cluster/state`,
 //! `_cluster/settings` get/put.
+//!
+//! Health follows Elasticsearch's `TransportClusterHealthAction`: the request's index
+//! expressions resolve with its indices options (default: open, closed and hidden, lenient), and
+//! every `wait_for_*` condition (plus "the named indices exist", checked with `strictExpand`)
+//! must hold before the answer; otherwise the request waits for new cluster states until
+//! `timeout` and then answers 408 with `timed_out: true`.
 
+use super::admin_index::IndicesParams;
 use super::ActionResponse;
 use crate::Node;
-use quarry_cluster::health::{ClusterHealth, HealthLevel};
+use quarry_cluster::health::{ClusterHealth, HealthLevel, HealthStatus};
 use quarry_cluster::index_name_expression_resolver::{concrete_indices, IndicesOptions};
-use quarry_cluster::ClusterCommand;
+use quarry_cluster::{ClusterCommand, ClusterState};
 use quarry_types::{EsError, Settings};
 use serde_json::{json, Map, Value};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, Default)]
+/// `wait_for_active_shards` of a health request (Elasticsearch `ActiveShardCount`; `default`
+/// means not waiting, as `ClusterHealthRequest` turns it into `NONE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WaitForActiveShards {
+    #[default]
+    None,
+    All,
+    Count(u32),
+}
+
+impl WaitForActiveShards {
+    /// `ActiveShardCount.parseString`: `all`, `default` or a non-negative number.
+    pub fn parse(text: &str) -> Result<Self, EsError> {
+        match text {
+            "default" => Ok(WaitForActiveShards::None),
+            "all" => Ok(WaitForActiveShards::All),
+            other => match other.parse::<i64>() {
+                Ok(n) if n < 0 => Err(EsError::illegal_argument(
+                    "shard count cannot be a negative value",
+                )),
+                Ok(0) => Ok(WaitForActiveShards::None),
+                Ok(n) => Ok(WaitForActiveShards::Count(
+                    u32::try_from(n).unwrap_or(u32::MAX),
+                )),
+                Err(_) => Err(EsError::illegal_argument(format!(
+                    "cannot parse ActiveShardCount[{other}]"
+                ))),
+            },
+        }
+    }
+}
+
+/// `level=cluster|indices|shards` (case-insensitive), as `ClusterStatsLevel.of` validates it.
+pub fn parse_health_level(text: &str) -> Result<HealthLevel, EsError> {
+    match text.to_ascii_lowercase().as_str() {
+        "cluster" => Ok(HealthLevel::Cluster),
+        "indices" => Ok(HealthLevel::Indices),
+        "shards" => Ok(HealthLevel::Shards),
+        _ => Err(EsError::illegal_argument(format!(
+            "level parameter must be one of [cluster] or [indices] or [shards] but was [{text}]"
+        ))),
+    }
+}
+
+/// `wait_for_status`: `ClusterHealthStatus.valueOf` on the upper-cased text.
+pub fn parse_wait_for_status(text: &str) -> Result<HealthStatus, EsError> {
+    HealthStatus::parse(&text.to_ascii_lowercase()).ok_or_else(|| {
+        EsError::illegal_argument(format!(
+            "No enum constant org.elasticsearch.cluster.health.ClusterHealthStatus.{}",
+            text.to_ascii_uppercase()
+        ))
+    })
+}
+
+/// `wait_for_events`: a task priority. The single master applies tasks as they come, so a
+/// valid priority needs no waiting.
+pub fn parse_wait_for_events(text: &str) -> Result<(), EsError> {
+    let upper = text.to_ascii_uppercase();
+    match upper.as_str() {
+        "IMMEDIATE" | "URGENT" | "HIGH" | "NORMAL" | "LOW" | "LANGUID" => Ok(()),
+        _ => Err(EsError::illegal_argument(format!(
+            "No enum constant org.elasticsearch.common.Priority.{upper}"
+        ))),
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct HealthRequest {
     pub indices: Vec<String>,
-    pub level: Option<String>,
-    pub wait_for_status: Option<String>,
+    /// `expand_wildcards`, `ignore_unavailable`, `allow_no_indices` over the lenient default.
+    pub indices_params: IndicesParams,
+    pub level: HealthLevel,
+    pub wait_for_status: Option<HealthStatus>,
     pub wait_for_nodes: Option<String>,
-    pub wait_for_active_shards: Option<String>,
+    pub wait_for_active_shards: WaitForActiveShards,
     pub wait_for_no_relocating_shards: bool,
     pub wait_for_no_initializing_shards: bool,
     pub timeout: Duration,
 }
 
-fn status_rank(s: &str) -> u8 {
-    match s {
-        "green" => 0,
-        "yellow" => 1,
-        _ => 2,
+impl Default for HealthRequest {
+    fn default() -> Self {
+        HealthRequest {
+            indices: Vec::new(),
+            indices_params: IndicesParams::default(),
+            level: HealthLevel::Cluster,
+            wait_for_status: None,
+            wait_for_nodes: None,
+            wait_for_active_shards: WaitForActiveShards::None,
+            wait_for_no_relocating_shards: false,
+            wait_for_no_initializing_shards: false,
+            timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -36,6 +119,7 @@ fn nodes_condition_met(cond: &str, n: usize) -> Result<bool, EsError> {
             .parse::<usize>()
             .map_err(|_| EsError::illegal_argument(format!("cannot parse wait_for_nodes [{cond}]")))
     };
+    let inner = |prefix: &str| cond.strip_prefix(prefix).and_then(|v| v.strip_suffix(')'));
     Ok(if let Some(v) = cond.strip_prefix(">=") {
         n >= parse(v)?
     } else if let Some(v) = cond.strip_prefix("<=") {
@@ -44,84 +128,82 @@ fn nodes_condition_met(cond: &str, n: usize) -> Result<bool, EsError> {
         n > parse(v)?
     } else if let Some(v) = cond.strip_prefix('<') {
         n < parse(v)?
-    } else if let Some(v) = cond.strip_prefix("ge(").and_then(|v| v.strip_suffix(')')) {
+    } else if let Some(v) = inner("ge(") {
         n >= parse(v)?
-    } else if let Some(v) = cond.strip_prefix("le(").and_then(|v| v.strip_suffix(')')) {
+    } else if let Some(v) = inner("le(") {
         n <= parse(v)?
+    } else if let Some(v) = inner("gt(") {
+        n > parse(v)?
+    } else if let Some(v) = inner("lt(") {
+        n < parse(v)?
     } else {
         n == parse(cond)?
     })
 }
 
+/// One evaluation of a health request against a cluster state: the health to report and
+/// whether every requested condition holds.
+pub fn evaluate_health(
+    state: &ClusterState,
+    req: &HealthRequest,
+) -> Result<(ClusterHealth, bool), EsError> {
+    let options = req
+        .indices_params
+        .options(IndicesOptions::lenient_expand_hidden())?;
+    let mut met = true;
+    let mut health = match concrete_indices(state, &req.indices, &options) {
+        Ok(indices) => ClusterHealth::compute_exact(state, &indices),
+        Err(_) => {
+            met = false;
+            let mut h = ClusterHealth::compute_exact(state, &[]);
+            h.status = HealthStatus::Red;
+            h
+        }
+    };
+    if !req.indices.is_empty()
+        && concrete_indices(state, &req.indices, &IndicesOptions::strict_expand()).is_err()
+    {
+        // A named index is missing: Elasticsearch reports RED and keeps waiting.
+        met = false;
+        health.status = HealthStatus::Red;
+    }
+    if let Some(s) = req.wait_for_status {
+        met &= health.status <= s;
+    }
+    if let Some(n) = &req.wait_for_nodes {
+        met &= nodes_condition_met(n, state.nodes.len())?;
+    }
+    if req.wait_for_no_initializing_shards {
+        met &= health.counts.initializing_shards == 0;
+    }
+    if req.wait_for_no_relocating_shards {
+        met &= health.counts.relocating_shards == 0;
+    }
+    match req.wait_for_active_shards {
+        WaitForActiveShards::None => {}
+        WaitForActiveShards::All => {
+            met &= health.counts.unassigned_shards == 0 && health.counts.initializing_shards == 0
+        }
+        WaitForActiveShards::Count(n) => met &= health.counts.active_shards >= n,
+    }
+    Ok((health, met))
+}
+
 impl Node {
     pub async fn cluster_health(&self, req: HealthRequest) -> Result<ActionResponse, EsError> {
-        if let Some(s) = &req.wait_for_status {
-            if !matches!(s.as_str(), "green" | "yellow" | "red") {
-                return Err(EsError::illegal_argument(format!(
-                    "unknown cluster health status [{s}]"
-                )));
-            }
-        }
         let deadline = Instant::now() + req.timeout;
         let mut rx = self.master.subscribe();
         loop {
             let state = self.state();
-            let indices = if req.indices.is_empty() {
-                Vec::new()
-            } else {
-                concrete_indices(
-                    &state,
-                    &req.indices,
-                    &IndicesOptions::lenient_expand_hidden(),
-                )?
-            };
-            if !req.indices.is_empty() && indices.is_empty() {
-                if Instant::now() >= deadline {
-                    let h = ClusterHealth::compute(&state, &[]);
-                    let mut body = h.to_json(HealthLevel::Cluster);
-                    body["status"] = json!("red");
-                    body["timed_out"] = json!(true);
-                    return Ok(ActionResponse::with_status(408, body));
-                }
-            } else {
-                let health = ClusterHealth::compute(&state, &indices);
-                let mut met = true;
-                if let Some(s) = &req.wait_for_status {
-                    met &= status_rank(health.status.as_str()) <= status_rank(s);
-                }
-                if let Some(n) = &req.wait_for_nodes {
-                    met &= nodes_condition_met(n, state.nodes.len())?;
-                }
-                if req.wait_for_no_initializing_shards {
-                    met &= health.counts.initializing_shards == 0;
-                }
-                if req.wait_for_no_relocating_shards {
-                    met &= health.counts.relocating_shards == 0;
-                }
-                if let Some(a) = &req.wait_for_active_shards {
-                    if a != "all" {
-                        if let Ok(n) = a.parse::<u64>() {
-                            met &= health.counts.active_shards as u64 >= n;
-                        }
-                    } else {
-                        met &= health.counts.unassigned_shards == 0
-                            && health.counts.initializing_shards == 0;
-                    }
-                }
-                let timed_out = !met && Instant::now() >= deadline;
-                if met || timed_out {
-                    let level = match req.level.as_deref() {
-                        Some("indices") => HealthLevel::Indices,
-                        Some("shards") => HealthLevel::Shards,
-                        _ => HealthLevel::Cluster,
-                    };
-                    let mut body = health.to_json(level);
-                    body["timed_out"] = json!(timed_out);
-                    return Ok(ActionResponse::with_status(
-                        if timed_out { 408 } else { 200 },
-                        body,
-                    ));
-                }
+            let (health, met) = evaluate_health(&state, &req)?;
+            let timed_out = !met && Instant::now() >= deadline;
+            if met || timed_out {
+                let mut body = health.to_json(req.level);
+                body["timed_out"] = json!(timed_out);
+                return Ok(ActionResponse::with_status(
+                    if timed_out { 408 } else { 200 },
+                    body,
+                ));
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             let _ =

@@ -1,10 +1,10 @@
 //! Single-document actions: index (and create), get, delete, update and multi-get.
 
+use super::get_fields::{rendered_source, stored_field_values, GetOptions};
 use super::write_path::WriteTarget;
 use super::{ActionResponse, RefreshPolicy};
 use crate::Node;
 use quarry_index::{DeleteOperation, IndexOperation, OpType, VersionCheck};
-use quarry_search::source_filter::SourceFilter;
 use quarry_types::EsError;
 use serde_json::{json, Map, Value};
 
@@ -85,6 +85,17 @@ pub struct IndexDocRequest {
     pub require_alias: bool,
 }
 
+/// Checks a requested ingest pipeline. Quarry stores no ingest pipelines, so every name other
+/// than `_none` is one that does not exist, which Elasticsearch rejects.
+pub fn check_pipeline(pipeline: Option<&str>) -> Result<(), EsError> {
+    match pipeline {
+        None | Some("_none") => Ok(()),
+        Some(id) => Err(EsError::illegal_argument(format!(
+            "pipeline with id [{id}] does not exist"
+        ))),
+    }
+}
+
 /// The JSON Elasticsearch returns for a write of one document.
 #[allow(clippy::too_many_arguments)]
 pub fn write_response_json(
@@ -117,9 +128,9 @@ pub fn write_response_json(
 /// Checks an id the way Elasticsearch validates `_id`.
 pub fn validate_id(id: &str) -> Result<(), EsError> {
     if id.is_empty() {
-        return Err(EsError::action_request_validation(&[
-            "if _id is specified it must not be empty".into(),
-        ]));
+        return Err(EsError::illegal_argument(
+            "if _id is specified it must not be empty",
+        ));
     }
     if id.len() > 512 {
         return Err(EsError::action_request_validation(&[format!(
@@ -128,6 +139,30 @@ pub fn validate_id(id: &str) -> Result<(), EsError> {
         )]));
     }
     Ok(())
+}
+
+/// An error embedded in a multi-item response: `_bulk` items carry the bare error object,
+/// `_mget` docs the full one with `root_cause`. With `error_trace`, every error object also
+/// carries its `stack_trace`.
+pub fn embedded_error(e: &EsError, with_root_cause: bool, error_trace: bool) -> Value {
+    let mut error = if with_root_cause {
+        let mut envelope = e.to_envelope();
+        envelope["error"].take()
+    } else {
+        e.to_json()
+    };
+    if error_trace {
+        let trace = Value::String(e.stack_trace());
+        if let Some(Value::Array(roots)) = error.get_mut("root_cause") {
+            for root in roots.iter_mut().filter_map(Value::as_object_mut) {
+                root.insert("stack_trace".into(), trace.clone());
+            }
+        }
+        if let Value::Object(m) = &mut error {
+            m.insert("stack_trace".into(), trace);
+        }
+    }
+    error
 }
 
 /// A 20-character time-ordered-ish random id, like Elasticsearch's auto-generated ids.
@@ -145,6 +180,12 @@ impl Node {
             None => auto_id(),
         };
         let check = req.version.to_check()?;
+        if req.create && matches!(check, VersionCheck::External { .. }) {
+            return Err(EsError::action_request_validation(&[
+                "create operations only support internal versioning. use index instead".into(),
+            ]));
+        }
+        self.check_require_alias(&req.index, req.require_alias)?;
         let (index, alias_routing) = self.resolve_or_create_write_index(&req.index).await?;
         let routing = req.routing.clone().or(alias_routing);
         let target = self.route_write(&index, &id, routing.as_deref())?;
@@ -198,15 +239,12 @@ impl Node {
     }
 
     /// `GET /{index}/_doc/{id}`: realtime unless `realtime=false`.
-    #[allow(clippy::too_many_arguments)]
     pub async fn get_document(
         &self,
         index_expr: &str,
         id: &str,
         routing: Option<&str>,
-        realtime: bool,
-        refresh: bool,
-        filter: Option<SourceFilter>,
+        opts: GetOptions,
         version: VersionParams,
     ) -> Result<ActionResponse, EsError> {
         let state = self.state();
@@ -214,6 +252,7 @@ impl Node {
         let target = self.route_read(&index, id, routing)?;
         let shard = target.clone();
         let id_owned = id.to_string();
+        let (realtime, refresh) = (opts.realtime, opts.refresh);
         let got = self
             .blocking(move || {
                 if refresh {
@@ -228,9 +267,8 @@ impl Node {
                 json!({"_index": index, "_id": id, "found": false}),
             ));
         };
-        if let (Some(v), Some("external") | Some("external_gte")) =
-            (version.version, version.version_type.as_deref())
-        {
+        // Reads compare versions exactly for every version type (`isVersionConflictForReads`).
+        if let Some(v) = version.version {
             if doc.version != v {
                 return Err(EsError::version_conflict(
                     &index,
@@ -249,40 +287,51 @@ impl Node {
         if let Some(r) = &doc.routing {
             m.insert("_routing".into(), json!(r));
         }
-        if let Some(source) = render_source(&doc.source, filter.as_ref())? {
-            m.insert("_source".into(), source);
+        let source: Value = serde_json::from_slice(&doc.source)
+            .map_err(|e| EsError::internal(format!("stored _source is not JSON: {e}")))?;
+        let mapping = state
+            .index(&index)
+            .map(|meta| meta.mapping.clone())
+            .unwrap_or_default();
+        if let Some(rendered) = rendered_source(&mapping, &source, &opts) {
+            m.insert("_source".into(), rendered);
+        }
+        if let Some(requested) = &opts.stored_fields {
+            let fields = stored_field_values(&mapping, &source, requested);
+            if !fields.is_empty() {
+                m.insert("fields".into(), Value::Object(fields));
+            }
         }
         Ok(ActionResponse::ok(Value::Object(m)))
     }
 
-    /// `GET /{index}/_source/{id}`: only the source, 404 when missing.
+    /// `GET /{index}/_source/{id}`: only the source, 404 when the document or its source is
+    /// missing.
     pub async fn get_source(
         &self,
         index_expr: &str,
         id: &str,
         routing: Option<&str>,
-        realtime: bool,
-        filter: Option<SourceFilter>,
+        opts: GetOptions,
     ) -> Result<ActionResponse, EsError> {
+        let opts = GetOptions {
+            stored_fields: None,
+            ..opts
+        };
         let r = self
-            .get_document(
-                index_expr,
-                id,
-                routing,
-                realtime,
-                false,
-                filter,
-                VersionParams::default(),
-            )
+            .get_document(index_expr, id, routing, opts, VersionParams::default())
             .await?;
         if r.status == 404 {
             return Err(EsError::resource_not_found(format!(
                 "Document not found [{index_expr}]/[{id}]"
             )));
         }
-        Ok(ActionResponse::ok(
-            r.body.get("_source").cloned().unwrap_or(json!({})),
-        ))
+        match r.body.get("_source") {
+            Some(source) => Ok(ActionResponse::ok(source.clone())),
+            None => Err(EsError::resource_not_found(format!(
+                "Source not found [{index_expr}]/[{id}]"
+            ))),
+        }
     }
 
     pub async fn delete_document(
@@ -373,19 +422,5 @@ impl Node {
                 format!("No shard available for [get [{index}][{id}]]"),
             )
         })
-    }
-}
-
-/// Parses stored source bytes and applies `_source` filtering; `None` when filtered out entirely.
-pub fn render_source(
-    source: &[u8],
-    filter: Option<&SourceFilter>,
-) -> Result<Option<Value>, EsError> {
-    let value: Value = serde_json::from_slice(source)
-        .map_err(|e| EsError::internal(format!("stored _source is not JSON: {e}")))?;
-    match filter {
-        None => Ok(Some(value)),
-        Some(f) if !f.fetch => Ok(None),
-        Some(f) => Ok(Some(f.filter(&value))),
     }
 }

@@ -5,10 +5,12 @@
 pub mod admin_alias_template;
 pub mod admin_index;
 pub mod bulk;
+pub mod bulk_parser;
 pub mod by_query;
 pub mod cat;
 pub mod cluster_admin;
 pub mod document;
+pub mod get_fields;
 pub mod info;
 pub mod mget;
 pub mod search;

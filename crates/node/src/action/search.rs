@@ -140,6 +140,9 @@ impl Node {
     ) -> Result<Value, EsError> {
         let started = Instant::now();
         let (shards, _total, window) = self.acquire_search_shards(exprs, params)?;
+        let searched: Vec<(String, u32)> =
+            shards.iter().map(|s| (s.index.clone(), s.shard)).collect();
+        let groups = crate::shard_counters::search_groups(body.as_ref());
         let request =
             parse_search_request(body.as_ref(), &to_hash_map(&query_params), window as usize)
                 .map_err(|e| {
@@ -159,6 +162,7 @@ impl Node {
         let took = started.elapsed().as_millis() as u64;
         crate::node_stats::NodeCounters::add(&self.counters.search_query_total, 1);
         crate::node_stats::NodeCounters::add(&self.counters.search_query_time_ms, took);
+        self.record_search_stats(&searched, &groups, took);
         Ok(parts.to_json(took))
     }
 

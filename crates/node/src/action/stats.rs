@@ -3,6 +3,7 @@
 
 use super::admin_index::IndicesParams;
 use crate::node_stats::{read_process_figures, NodeCounters};
+use crate::shard_counters::fill_search_section;
 use crate::Node;
 use quarry_cluster::{ClusterHealth, IndicesOptions};
 use quarry_index::ShardStats;
@@ -33,6 +34,115 @@ pub const INDEX_STATS_METRICS: &[&str] = &[
     "sparse_vector",
     "mappings",
 ];
+
+/// What a `_stats` request asks for.
+#[derive(Debug, Clone, Default)]
+pub struct IndexStatsRequest {
+    pub metrics: Vec<String>,
+    /// `cluster`, `indices` or `shards`.
+    pub level: String,
+    /// `groups`: the search stats groups to list.
+    pub groups: Vec<String>,
+    pub include_unloaded_segments: bool,
+    /// The request path, quoted by errors.
+    pub path: String,
+}
+
+/// Refuses unknown metrics the way Elasticsearch's REST layer does, suggesting close names.
+pub fn validate_metrics(path: &str, metrics: &[String]) -> Result<(), EsError> {
+    let invalid: Vec<&String> = metrics
+        .iter()
+        .filter(|m| *m != "_all" && *m != "merges" && !INDEX_STATS_METRICS.contains(&m.as_str()))
+        .collect();
+    if invalid.is_empty() {
+        return Ok(());
+    }
+    let mut msg = format!(
+        "request [{path}] contains unrecognized metric{}: ",
+        if invalid.len() > 1 { "s" } else { "" }
+    );
+    for (i, m) in invalid.iter().enumerate() {
+        if i > 0 {
+            msg.push_str(", ");
+        }
+        msg.push_str(&format!("[{m}]"));
+        let mut scored: Vec<(f32, &str)> = INDEX_STATS_METRICS
+            .iter()
+            .map(|c| (similarity(m, c), *c))
+            .filter(|(d, _)| *d > 0.5)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        match scored.as_slice() {
+            [] => {}
+            [(_, one)] => msg.push_str(&format!(" -> did you mean [{one}]?")),
+            many => {
+                let names: Vec<&str> = many.iter().map(|(_, n)| *n).collect();
+                msg.push_str(&format!(" -> did you mean any of [{}]?", names.join(", ")));
+            }
+        }
+    }
+    Err(EsError::illegal_argument(msg))
+}
+
+/// Lucene's `LevenshteinDistance`: 1 - edits / longer length.
+fn similarity(a: &str, b: &str) -> f32 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    let longest = a.len().max(b.len()).max(1);
+    1.0 - prev[b.len()] as f32 / longest as f32
+}
+
+/// A closed index's shard as Elasticsearch reports it: its translog was trimmed on close and
+/// its segments are not loaded (unless `include_unloaded_segments`).
+pub fn closed_shard_view(s: &mut ShardStats, include_unloaded_segments: bool) {
+    s.translog_operations = 0;
+    if !include_unloaded_segments {
+        s.segments_count = 0;
+    }
+}
+
+/// The id of a shard commit. Quarry has no Lucene commit id; this one is derived from the
+/// index uuid, the shard and the commit generation, so it is stable until the next flush.
+pub fn commit_id(index_uuid: &str, shard: u32, generation: u64) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut bytes = Vec::with_capacity(16);
+    for salt in [0u8, 1u8] {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (salt, index_uuid, shard, generation).hash(&mut h);
+        bytes.extend_from_slice(&h.finish().to_be_bytes());
+    }
+    base64_standard(&bytes)
+}
+
+fn base64_standard(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
 
 /// The `_stats` sections of one shard copy (or a sum of them).
 pub fn stats_sections(s: &ShardStats, metrics: &[String]) -> Value {
@@ -150,20 +260,34 @@ impl Node {
         out
     }
 
+    /// Counts an update that was a no-op on shard `shard` of `index`.
+    pub fn record_noop_update(&self, index: &str, shard: u32) {
+        if let Some(meta) = self.state().index(index) {
+            self.counters
+                .shard_counters
+                .record_noop_update(&meta.uuid, shard);
+        }
+    }
+
+    /// Counts a finished search on the shards it ran on (index name, shard number).
+    pub fn record_search_stats(&self, shards: &[(String, u32)], groups: &[String], took: u64) {
+        let state = self.state();
+        let keys: Vec<(String, u32)> = shards
+            .iter()
+            .filter_map(|(index, n)| state.index(index).map(|m| (m.uuid.clone(), *n)))
+            .collect();
+        self.counters.shard_counters.record(&keys, groups, took);
+    }
+
     pub fn index_stats(
         &self,
         exprs: &[String],
-        metrics: &[String],
-        level: &str,
+        request: &IndexStatsRequest,
         params: &IndicesParams,
     ) -> Result<Value, EsError> {
-        for m in metrics {
-            if m != "_all" && !INDEX_STATS_METRICS.contains(&m.as_str()) && m != "merges" {
-                return Err(EsError::illegal_argument(format!(
-                    "request [/_stats/{m}] contains unrecognized metric: [{m}]"
-                )));
-            }
-        }
+        validate_metrics(&request.path, &request.metrics)?;
+        let metrics = &request.metrics;
+        let level = request.level.as_str();
         let indices = self.resolve(exprs, IndicesOptions::lenient_expand_open(), params)?;
         let state = self.state();
         let health = ClusterHealth::compute(&state, &indices);
@@ -180,12 +304,23 @@ impl Node {
             let mut primaries = empty.clone();
             let mut shards = Map::new();
             for (_, n, s) in shard_stats.iter().filter(|(i, _, _)| i == name) {
-                let sec = stats_sections(s, metrics);
+                let mut s = s.clone();
+                if !meta.is_open() {
+                    closed_shard_view(&mut s, request.include_unloaded_segments);
+                }
+                let mut sec = stats_sections(&s, metrics);
+                let counts = self.counters.shard_counters.shard(&meta.uuid, *n);
+                if let Some(search) = sec.get_mut("search") {
+                    fill_search_section(search, &counts, &request.groups);
+                }
+                if let Some(indexing) = sec.get_mut("indexing") {
+                    indexing["noop_update_total"] = json!(counts.noop_update_total);
+                }
                 add_stats(&mut primaries, &sec);
                 let mut copy = sec;
                 copy["routing"] = json!({"state": "STARTED", "primary": true, "node": self.node_id, "relocating_node": null});
-                copy["commit"] =
-                    json!({"id": "", "generation": 1, "user_data": {}, "num_docs": s.docs_count});
+                let generation = s.flush_total + 1;
+                copy["commit"] = json!({"id": commit_id(&meta.uuid, *n, generation), "generation": generation, "user_data": {}, "num_docs": s.docs_count});
                 copy["seq_no"] = json!({"max_seq_no": s.max_seq_no, "local_checkpoint": s.local_checkpoint, "global_checkpoint": s.global_checkpoint});
                 copy["retention_leases"] = json!({"primary_term": 1, "version": 0, "leases": []});
                 copy["shard_path"] =

@@ -20,6 +20,8 @@ pub struct UpdateRequest {
     pub version: VersionParams,
     pub refresh: RefreshPolicy,
     pub source_filter: Option<SourceFilter>,
+    /// `require_alias=true`: the target must be an alias.
+    pub require_alias: bool,
 }
 
 /// Merges `update` into `target` the way Elasticsearch's partial update does: objects merge
@@ -55,6 +57,59 @@ pub fn merge_partial(target: &mut Value, update: &Value) -> bool {
     }
 }
 
+/// The fields of Elasticsearch's `UpdateRequest` parser.
+const UPDATE_REQUEST_FIELDS: &[&str] = &[
+    "script",
+    "scripted_upsert",
+    "upsert",
+    "doc",
+    "doc_as_upsert",
+    "detect_noop",
+    "_source",
+    "if_seq_no",
+    "if_primary_term",
+];
+
+/// Elasticsearch's `SuggestingErrorOnUnknown`: candidates whose Levenshtein similarity
+/// (`1 - distance / longer length`) is above 0.5, best first, as ` did you mean [x]?` or
+/// ` did you mean any of [x, y]?`; empty when none is close.
+pub fn did_you_mean(unknown: &str, candidates: &[&str]) -> String {
+    let mut scored: Vec<(f32, &str)> = candidates
+        .iter()
+        .map(|c| (similarity(unknown, c), *c))
+        .filter(|(score, _)| *score > 0.5)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    match scored.as_slice() {
+        [] => String::new(),
+        [(_, one)] => format!(" did you mean [{one}]?"),
+        many => format!(
+            " did you mean any of [{}]?",
+            many.iter().map(|(_, c)| *c).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+/// Lucene's `LevenshteinDistance.getDistance`: 1 - edits / length of the longer string.
+fn similarity(a: &str, b: &str) -> f32 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let longer = a.len().max(b.len());
+    if longer == 0 {
+        return 1.0;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    1.0 - prev[b.len()] as f32 / longer as f32
+}
+
 fn parse_update_body(body: &Value) -> Result<(Option<Value>, Option<Value>, bool, bool), EsError> {
     let obj = body
         .as_object()
@@ -77,7 +132,8 @@ fn parse_update_body(body: &Value) -> Result<(Option<Value>, Option<Value>, bool
             }
             other => {
                 return Err(EsError::x_content_parse(format!(
-                    "[1:2] [UpdateRequest] unknown field [{other}]"
+                    "[1:2] [UpdateRequest] unknown field [{other}]{}",
+                    did_you_mean(other, UPDATE_REQUEST_FIELDS)
                 )))
             }
         }
@@ -108,6 +164,7 @@ impl Node {
                 "can't provide version in update request".into(),
             ]));
         }
+        self.check_require_alias(&req.index, req.require_alias)?;
         let (index, alias_routing) = self.resolve_or_create_write_index(&req.index).await?;
         let routing = req.routing.clone().or(alias_routing);
         let mut attempts = 0;
@@ -160,6 +217,7 @@ impl Node {
                             false,
                         );
                         body["_shards"] = json!({"total": 0, "successful": 0, "failed": 0});
+                        self.record_noop_update(&index, target.shard_number);
                         self.attach_get(
                             &mut body,
                             &merged,
@@ -257,6 +315,20 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_update_fields_suggest_close_names() {
+        assert_eq!(
+            did_you_mean("dac", UPDATE_REQUEST_FIELDS),
+            " did you mean [doc]?"
+        );
+        assert_eq!(did_you_mean("zzzzzz", UPDATE_REQUEST_FIELDS), "");
+        let e = parse_update_body(&json!({"dac": {}, "upsert": {}})).unwrap_err();
+        assert_eq!(
+            e.reason,
+            "[1:2] [UpdateRequest] unknown field [dac] did you mean [doc]?"
+        );
+    }
 
     #[test]
     fn partial_merge_is_recursive_and_detects_noops() {

@@ -6,7 +6,7 @@ use crate::Node;
 use quarry_cluster::index_name_expression_resolver::resolve_write_index;
 use quarry_cluster::operation_routing::shard_for_document;
 use quarry_cluster::ClusterCommand;
-use quarry_index::mapper::{parse_document, ParsedDocument};
+use quarry_index::mapper::{DocumentParser, ParsedDocument};
 use quarry_index::IndexShard;
 use quarry_types::EsError;
 use std::sync::Arc;
@@ -59,6 +59,12 @@ impl Node {
         }
     }
 
+    /// `require_alias=true`: the write target must be an existing alias; a concrete index or a
+    /// missing name fails with `index_not_found_exception` (and nothing is auto-created).
+    pub fn check_require_alias(&self, name: &str, require_alias: bool) -> Result<(), EsError> {
+        require_alias_check(&self.state(), name, require_alias)
+    }
+
     /// Routes a document of `index` to its shard.
     pub fn route_write(
         &self,
@@ -106,7 +112,7 @@ impl Node {
             let meta = state
                 .index(index)
                 .ok_or_else(|| EsError::index_not_found(index))?;
-            let parsed = parse_document(&meta.mapping, source)?;
+            let parsed = parse_for_index(meta, source)?;
             let Some(update) = parsed.dynamic_update.clone() else {
                 return Ok(parsed);
             };
@@ -121,8 +127,35 @@ impl Node {
         let meta = state
             .index(index)
             .ok_or_else(|| EsError::index_not_found(index))?;
-        parse_document(&meta.mapping, source)
+        parse_for_index(meta, source)
     }
+}
+
+/// Parses `source` against the index's mapping with its index-level document limits
+/// (`index.mapping.nested_objects.limit`).
+pub fn parse_for_index(
+    meta: &quarry_cluster::IndexMetadata,
+    source: &[u8],
+) -> Result<ParsedDocument, EsError> {
+    DocumentParser::new(&meta.mapping)
+        .with_nested_objects_limit(meta.nested_objects_limit() as usize)
+        .parse(None, source)
+}
+
+/// Elasticsearch's `require_alias` rule as a pure decision on the cluster state.
+pub fn require_alias_check(
+    state: &quarry_cluster::ClusterState,
+    name: &str,
+    require_alias: bool,
+) -> Result<(), EsError> {
+    if !require_alias || state.metadata.has_alias(name) {
+        return Ok(());
+    }
+    let mut e = EsError::index_not_found(name);
+    e.reason = format!(
+        "no such index [{name}] and [require_alias] request flag is [true] and [{name}] is not an alias"
+    );
+    Err(e)
 }
 
 pub fn now_millis() -> i64 {

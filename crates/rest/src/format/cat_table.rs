@@ -9,12 +9,17 @@
 //!   in Elasticsearch. Without `h`, the default columns.
 //! - `s`: sort keys (`name`, `alias`, `name:desc`); an unknown key is an error.
 //! - `v`: a header line. `help`: the column table instead of data.
-//! - `format` (or the `Accept` header): `text` (padded columns, one space apart, numbers
-//!   right-aligned, the last column unpadded), `json` (an array of objects, every value a string
-//!   or null), `yaml`.
+//! - `format` (or the `Accept` header): `text` (padded columns, one space apart, columns
+//!   declared right-aligned padded on the left, the last column unpadded), `json` (an array of
+//!   objects, every value a string or null), `yaml`.
 //! - `bytes` / `time`: fixed units for byte and time cells instead of human-readable values.
 //! - `ts=false`: hides the `epoch` and `timestamp` columns.
+//! - `pri`: with `h`, adds the `pri.<column>` sibling (primaries only) after each requested
+//!   column that has one.
+//!
+//! The writers for each format live in `cat_output`.
 
+use super::cat_output::{render_help, render_json, render_text, render_yaml};
 use super::human;
 use quarry_types::EsError;
 use serde_json::{Map, Value};
@@ -34,6 +39,9 @@ pub struct CatColumn {
     pub align_right: bool,
     /// Shown by `help` (`not available` when empty).
     pub description: &'static str,
+    /// Has a `pri.<name>` sibling column (primaries only), shown next to it when the column is
+    /// asked for with `h` and the request says `pri=true`.
+    pub pri_sibling: bool,
 }
 
 impl CatColumn {
@@ -49,6 +57,7 @@ impl CatColumn {
             default: true,
             align_right: false,
             description,
+            pri_sibling: false,
         }
     }
     /// Right-aligned (numbers, sizes, durations).
@@ -59,6 +68,16 @@ impl CatColumn {
     /// Not shown unless asked for with `h`.
     pub const fn hidden(mut self) -> Self {
         self.default = false;
+        self
+    }
+    /// Has a `pri.<name>` sibling column (see [`CatColumn::pri_sibling`]).
+    pub const fn with_pri(mut self) -> Self {
+        self.pri_sibling = true;
+        self
+    }
+    /// With a `help` description.
+    pub const fn desc(mut self, description: &'static str) -> Self {
+        self.description = description;
         self
     }
 }
@@ -152,6 +171,8 @@ pub struct CatParams {
     pub help: bool,
     /// `ts`, default true: show `epoch` and `timestamp`.
     pub ts: bool,
+    /// `pri`: add the `pri.` sibling of each requested column that has one.
+    pub pri: bool,
 }
 
 impl Default for CatParams {
@@ -165,6 +186,7 @@ impl Default for CatParams {
             time: None,
             help: false,
             ts: true,
+            pri: false,
         }
     }
 }
@@ -188,6 +210,7 @@ impl CatParams {
                 "v" => out.v = parse_flag(value)?,
                 "help" => out.help = parse_flag(value)?,
                 "ts" => out.ts = parse_flag(value)?,
+                "pri" => out.pri = parse_flag(value)?,
                 "h" => out.h = Some(split_list(value)),
                 "s" => out.s = Some(split_list(value)),
                 "format" => format = Some(CatFormat::from_param(value)),
@@ -225,9 +248,9 @@ fn split_list(value: &str) -> Vec<String> {
 
 /// A column chosen for display, and the header text it is shown under (the alias when asked by
 /// alias).
-struct DisplayHeader<'c> {
-    column: &'c CatColumn,
-    display: String,
+pub(super) struct DisplayHeader<'c> {
+    pub(super) column: &'c CatColumn,
+    pub(super) display: String,
 }
 
 /// Renders a `_cat` response: the body and its content type.
@@ -306,7 +329,17 @@ fn display_headers<'c>(columns: &'c [CatColumn], params: &CatParams) -> Vec<Disp
         if !shown_by_ts(column) {
             continue;
         }
+        let sibling = if column.pri_sibling && params.pri {
+            let name = format!("pri.{}", column.name);
+            find_column(columns, &name).map(|c| DisplayHeader {
+                column: c,
+                display: format!("pri.{display}"),
+            })
+        } else {
+            None
+        };
         out.push(DisplayHeader { column, display });
+        out.extend(sibling);
     }
     out
 }
@@ -422,139 +455,4 @@ fn render_millis(ms: i64, unit: Option<&str>) -> String {
         Some("d") => (ms / 86_400_000).to_string(),
         _ => human::millis(ms),
     }
-}
-
-/// Java `String.length()`: UTF-16 code units.
-fn text_width(s: &str) -> usize {
-    s.encode_utf16().count()
-}
-
-fn pad_into(out: &mut String, text: &str, width: usize, align_right: bool, is_last: bool) {
-    let fill = width.saturating_sub(text_width(text));
-    if align_right && fill > 0 {
-        out.extend(std::iter::repeat_n(' ', fill));
-        out.push_str(text);
-    } else {
-        out.push_str(text);
-        if !is_last {
-            out.extend(std::iter::repeat_n(' ', fill));
-        }
-    }
-}
-
-fn render_text(headers: &[DisplayHeader], cells: &[Vec<Option<String>>], verbose: bool) -> String {
-    let mut widths: Vec<usize> = headers
-        .iter()
-        .map(|h| if verbose { text_width(&h.display) } else { 0 })
-        .collect();
-    for row in cells {
-        for (i, cell) in row.iter().enumerate() {
-            widths[i] = widths[i].max(cell.as_deref().map(text_width).unwrap_or(0));
-        }
-    }
-    let last = headers.len().saturating_sub(1);
-    let mut out = String::new();
-    let mut write_line = |texts: &mut dyn Iterator<Item = &str>| {
-        for (i, (text, h)) in texts.zip(headers).enumerate() {
-            pad_into(&mut out, text, widths[i], h.column.align_right, i == last);
-            if i != last {
-                out.push(' ');
-            }
-        }
-        out.push('\n');
-    };
-    if verbose {
-        write_line(&mut headers.iter().map(|h| h.display.as_str()));
-    }
-    for row in cells {
-        write_line(&mut row.iter().map(|c| c.as_deref().unwrap_or("")));
-    }
-    out
-}
-
-fn render_json(headers: &[DisplayHeader], cells: &[Vec<Option<String>>]) -> String {
-    let rows: Vec<Value> = cells
-        .iter()
-        .map(|row| {
-            let mut obj = Map::new();
-            for (h, cell) in headers.iter().zip(row) {
-                obj.insert(
-                    h.display.clone(),
-                    cell.clone().map(Value::String).unwrap_or(Value::Null),
-                );
-            }
-            Value::Object(obj)
-        })
-        .collect();
-    Value::Array(rows).to_string()
-}
-
-/// YAML as Elasticsearch's (Jackson) writer prints it: a `---` document, double-quoted strings.
-fn render_yaml(headers: &[DisplayHeader], cells: &[Vec<Option<String>>]) -> String {
-    if cells.is_empty() {
-        return "--- []\n".to_string();
-    }
-    let mut out = String::from("---\n");
-    for row in cells {
-        if headers.is_empty() {
-            out.push_str("- {}\n");
-            continue;
-        }
-        for (i, (h, cell)) in headers.iter().zip(row).enumerate() {
-            out.push_str(if i == 0 { "- " } else { "  " });
-            out.push_str(&yaml_key(&h.display));
-            out.push_str(": ");
-            match cell {
-                Some(text) => out.push_str(&Value::String(text.clone()).to_string()),
-                None => out.push_str("null"),
-            }
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn yaml_key(key: &str) -> String {
-    let plain = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-        && !key.starts_with('-');
-    if plain {
-        key.to_string()
-    } else {
-        Value::String(key.to_string()).to_string()
-    }
-}
-
-/// `help`: one line per column, `name | aliases | description`, every field padded.
-fn render_help(columns: &[CatColumn]) -> String {
-    let aliases: Vec<String> = columns.iter().map(|c| c.aliases.join(",")).collect();
-    let descs: Vec<&str> = columns
-        .iter()
-        .map(|c| {
-            if c.description.is_empty() {
-                "not available"
-            } else {
-                c.description
-            }
-        })
-        .collect();
-    let w0 = columns
-        .iter()
-        .map(|c| text_width(c.name))
-        .max()
-        .unwrap_or(0);
-    let w1 = aliases.iter().map(|a| text_width(a)).max().unwrap_or(0);
-    let w2 = descs.iter().map(|d| text_width(d)).max().unwrap_or(0);
-    let mut out = String::new();
-    for (i, c) in columns.iter().enumerate() {
-        pad_into(&mut out, c.name, w0, false, false);
-        out.push_str(" | ");
-        pad_into(&mut out, &aliases[i], w1, false, false);
-        out.push_str(" | ");
-        pad_into(&mut out, descs[i], w2, false, false);
-        out.push('\n');
-    }
-    out
 }

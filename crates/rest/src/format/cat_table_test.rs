@@ -9,7 +9,9 @@ const COLUMNS: &[CatColumn] = &[
     CatColumn::new("health", &["h"], "current health status"),
     CatColumn::new("index", &["i", "idx"], "index name"),
     CatColumn::new("docs.count", &["dc", "docsCount"], "available docs").right(),
-    CatColumn::new("store.size", &["ss", "storeSize"], "store size").right(),
+    CatColumn::new("store.size", &["ss", "storeSize"], "store size")
+        .right()
+        .with_pri(),
     CatColumn::new("pri.store.size", &[], "store size of primaries").right(),
     CatColumn::new("uptime", &["u"], "").right().hidden(),
 ];
@@ -176,9 +178,10 @@ fn help_lists_columns_aliases_and_descriptions() {
 #[test]
 fn timestamps_hidden_with_ts_false() {
     const TS: &[CatColumn] = &[
-        CatColumn::new("epoch", &["t", "time"], "seconds since 1970-01-01 00:00:00").right(),
+        // Elasticsearch declares none of these right-aligned.
+        CatColumn::new("epoch", &["t", "time"], "seconds since 1970-01-01 00:00:00"),
         CatColumn::new("timestamp", &["ts", "hms", "hhmmss"], "time in HH:MM:SS"),
-        CatColumn::new("count", &["dc"], "the document count").right(),
+        CatColumn::new("count", &["dc"], "the document count"),
     ];
     let r = vec![
         json!({"epoch": 1475868259, "timestamp": "15:24:20", "count": 121})
@@ -189,7 +192,7 @@ fn timestamps_hidden_with_ts_false() {
     let (body, _) = render(&r, TS, &params(&[("v", "")])).unwrap();
     assert_eq!(
         body,
-        "     epoch timestamp count\n1475868259 15:24:20    121\n"
+        "epoch      timestamp count\n1475868259 15:24:20  121\n"
     );
     let (body, _) = render(&r, TS, &params(&[("ts", "false")])).unwrap();
     assert_eq!(body, "121\n");
@@ -216,5 +219,33 @@ fn yaml_output() {
 fn bad_boolean_parameter_is_an_illegal_argument() {
     let err = CatParams::from_params([("v", "yes")], None).unwrap_err();
     assert_eq!(err.error_type, "illegal_argument_exception");
+    assert_eq!(err.status, 400);
+}
+
+#[test]
+fn pri_adds_the_primaries_sibling_after_a_requested_column() {
+    assert_eq!(
+        text(&[
+            ("h", "index,ss"),
+            ("pri", "true"),
+            ("bytes", "b"),
+            ("v", "")
+        ]),
+        "index          ss  pri.ss\n\
+         logs-2024 2097152 1048576\n\
+         a             225     225\n\
+         broken                   \n"
+    );
+    // Without `pri`, or without `h`, no sibling is added.
+    assert_eq!(
+        text(&[("h", "store.size"), ("bytes", "b")]),
+        "2097152\n    225\n       \n"
+    );
+    let defaults = text(&[("pri", "true"), ("v", "")]);
+    assert_eq!(
+        defaults.lines().next(),
+        Some("health index     docs.count store.size pri.store.size")
+    );
+    let err = CatParams::from_params([("pri", "maybe")], None).unwrap_err();
     assert_eq!(err.status, 400);
 }

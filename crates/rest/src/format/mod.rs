@@ -6,9 +6,11 @@
 
 #![allow(clippy::result_large_err)] // EsError is the error type of every REST function.
 
+mod cat_output;
 pub mod cat_table;
 pub mod filter_path;
 pub mod human;
+pub mod human_fields;
 
 #[cfg(test)]
 mod cat_table_test;

@@ -1,10 +1,15 @@
 //! `GET /`, `_cluster/*` and `_nodes/*` handlers.
 
+use super::indices_params;
 use crate::handler;
 use crate::rest_request::RestRequest;
 use crate::rest_response::RestResponse;
 use crate::router::RouteSpec;
-use quarry_node::action::cluster_admin::HealthRequest;
+use quarry_cluster::HealthLevel;
+use quarry_node::action::cluster_admin::{
+    parse_health_level, parse_wait_for_events, parse_wait_for_status, HealthRequest,
+    WaitForActiveShards,
+};
 use quarry_node::Node;
 use quarry_types::time_value::parse_time_value;
 use quarry_types::EsError;
@@ -33,6 +38,9 @@ pub const HEALTH: RouteSpec = RouteSpec {
         "wait_for_no_initializing_shards",
         "wait_for_status",
         "expand_wildcards",
+        "ignore_unavailable",
+        "allow_no_indices",
+        "wait_for_relocating_shards",
         "return_200_for_cluster_health_timeout",
     ],
 };
@@ -100,21 +108,34 @@ fn timeout_param(req: &RestRequest, key: &str, default: Duration) -> Result<Dura
 }
 
 async fn health(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
-    let level = req.param("level").map(String::from);
-    if let Some(l) = &level {
-        if !matches!(l.as_str(), "cluster" | "indices" | "shards") {
-            return Err(EsError::illegal_argument(format!(
-                "level must be one of [cluster, indices, shards] but was [{l}]"
-            )));
-        }
+    let level = req
+        .param("level")
+        .map(parse_health_level)
+        .transpose()?
+        .unwrap_or(HealthLevel::Cluster);
+    if req.param("wait_for_relocating_shards").is_some() {
+        return Err(EsError::illegal_argument(
+            "wait_for_relocating_shards has been removed, use wait_for_no_relocating_shards [true/false] instead",
+        ));
+    }
+    if let Some(events) = req.param("wait_for_events") {
+        parse_wait_for_events(events)?;
     }
     let r = node
         .cluster_health(HealthRequest {
             indices: req.path_list("index"),
+            indices_params: indices_params(&req),
             level,
-            wait_for_status: req.param("wait_for_status").map(String::from),
+            wait_for_status: req
+                .param("wait_for_status")
+                .map(parse_wait_for_status)
+                .transpose()?,
             wait_for_nodes: req.param("wait_for_nodes").map(String::from),
-            wait_for_active_shards: req.param("wait_for_active_shards").map(String::from),
+            wait_for_active_shards: req
+                .param("wait_for_active_shards")
+                .map(WaitForActiveShards::parse)
+                .transpose()?
+                .unwrap_or_default(),
             wait_for_no_relocating_shards: req.flag("wait_for_no_relocating_shards", false)?,
             wait_for_no_initializing_shards: req.flag("wait_for_no_initializing_shards", false)?,
             timeout: timeout_param(&req, "timeout", Duration::from_secs(30))?,

@@ -1,11 +1,13 @@
 //! Document endpoints: index/create, get, `_source`, delete, update, `_mget`, `_bulk`.
 
-use super::split;
 use crate::handler;
 use crate::rest_request::RestRequest;
 use crate::rest_response::RestResponse;
 use crate::router::RouteSpec;
-use quarry_node::action::document::{IndexDocRequest, VersionParams};
+use quarry_node::action::bulk::{BulkDefaults, BulkRequest};
+use quarry_node::action::document::{check_pipeline, IndexDocRequest, VersionParams};
+use quarry_node::action::get_fields::{split_list, GetOptions};
+use quarry_node::action::mget::MultiGetRequest;
 use quarry_node::action::update::UpdateRequest;
 use quarry_node::action::RefreshPolicy;
 use quarry_node::Node;
@@ -150,6 +152,7 @@ async fn create(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsErr
 
 async fn write(node: Arc<Node>, req: RestRequest, create: bool) -> Result<RestResponse, EsError> {
     let body = req.required_json_body()?;
+    check_pipeline(req.param("pipeline"))?;
     if !body.is_object() {
         return Err(EsError::mapper_parsing(
             "failed to parse, document is empty",
@@ -170,18 +173,23 @@ async fn write(node: Arc<Node>, req: RestRequest, create: bool) -> Result<RestRe
     Ok(r.into())
 }
 
+/// `realtime`, `refresh`, `_source*` and `stored_fields` of a get-like request.
+fn get_options(req: &RestRequest) -> Result<GetOptions, EsError> {
+    Ok(GetOptions {
+        realtime: req.flag("realtime", true)?,
+        refresh: req.flag("refresh", false)?,
+        source_filter: source_filter(req)?,
+        stored_fields: req.param("stored_fields").map(split_list),
+    })
+}
+
 async fn get(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
-    if req.param("stored_fields").is_some() && req.param("_source").is_none() {
-        // Stored fields other than _source are not kept separately: answer as ES does for unstored fields.
-    }
     let r = node
         .get_document(
             &index_name(&req),
             req.path_param("id").unwrap_or_default(),
             req.param("routing"),
-            req.flag("realtime", true)?,
-            req.flag("refresh", false)?,
-            source_filter(&req)?,
+            get_options(&req)?,
             version_params(&req)?,
         )
         .await?;
@@ -194,8 +202,7 @@ async fn get_source(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, E
             &index_name(&req),
             req.path_param("id").unwrap_or_default(),
             req.param("routing"),
-            req.flag("realtime", true)?,
-            source_filter(&req)?,
+            get_options(&req)?,
         )
         .await?;
     Ok(r.into())
@@ -232,35 +239,39 @@ async fn update(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsErr
             version: version_params(&req)?,
             refresh: RefreshPolicy::parse(req.param("refresh"))?,
             source_filter: filter,
+            require_alias: req.flag("require_alias", false)?,
         })
         .await?;
     Ok(r.into())
 }
 
 async fn mget(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
-    let body = req.required_json_body()?;
     let r = node
-        .multi_get(
-            req.path_param("index"),
-            &body,
-            req.param("routing"),
-            req.flag("realtime", true)?,
-            req.flag("refresh", false)?,
-            source_filter(&req)?,
-        )
+        .multi_get(MultiGetRequest {
+            default_index: req.path_param("index").map(String::from),
+            body: req.required_json_body()?,
+            routing: req.param("routing").map(String::from),
+            options: get_options(&req)?,
+            error_trace: req.flag("error_trace", false)?,
+        })
         .await?;
     Ok(r.into())
 }
 
 async fn bulk(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
-    let _ = split(None);
     let r = node
-        .bulk(
-            &req.body,
-            req.path_param("index"),
-            req.param("routing"),
-            RefreshPolicy::parse(req.param("refresh"))?,
-        )
+        .bulk(BulkRequest {
+            body: req.body.clone(),
+            defaults: BulkDefaults {
+                index: req.path_param("index").map(String::from),
+                routing: req.param("routing").map(String::from),
+                require_alias: req.flag("require_alias", false)?,
+                pipeline: req.param("pipeline").map(String::from),
+                source_filter: source_filter(&req)?,
+            },
+            refresh: RefreshPolicy::parse(req.param("refresh"))?,
+            error_trace: req.flag("error_trace", false)?,
+        })
         .await?;
     Ok(r.into())
 }

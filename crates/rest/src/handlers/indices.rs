@@ -242,6 +242,7 @@ async fn get(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError>
         &index_list(&req),
         &indices_params(&req),
         req.flag("flat_settings", false)?,
+        req.flag("human", false)?,
         &features,
     )?))
 }
@@ -276,6 +277,7 @@ async fn get_settings(node: Arc<Node>, req: RestRequest) -> Result<RestResponse,
         &req.path_list("name"),
         &indices_params(&req),
         req.flag("flat_settings", false)?,
+        req.flag("human", false)?,
         req.flag("include_defaults", false)?,
     )?))
 }
@@ -315,6 +317,10 @@ async fn refresh(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsEr
 }
 
 async fn flush(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    quarry_node::action::admin_index::validate_flush(
+        req.flag("force", false)?,
+        req.flag("wait_if_ongoing", true)?,
+    )?;
     Ok(RestResponse::ok(
         node.flush_indices(&index_list(&req), &indices_params(&req))
             .await?,
@@ -337,10 +343,16 @@ async fn stats(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsErro
             "level parameter must be one of [cluster] or [indices] or [shards] but was [{level}]"
         )));
     }
+    let request = quarry_node::action::stats::IndexStatsRequest {
+        metrics: req.path_list("metric"),
+        level: level.to_string(),
+        groups: super::split(req.param("groups")),
+        include_unloaded_segments: req.flag("include_unloaded_segments", false)?,
+        path: req.path.clone(),
+    };
     Ok(RestResponse::ok(node.index_stats(
         &index_list(&req),
-        &req.path_list("metric"),
-        level,
+        &request,
         &indices_params(&req),
     )?))
 }

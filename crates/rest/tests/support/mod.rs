@@ -1,6 +1,9 @@
 //! Drives the router in-process: a real node on a temporary data path, requests sent through
 //! `tower::ServiceExt::oneshot`, no sockets.
 
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
@@ -11,7 +14,6 @@ use tower::ServiceExt;
 pub struct TestNode {
     pub router: Router,
     /// Kept so the node outlives the router handle in tests that restart it.
-    #[allow(dead_code)]
     pub node: std::sync::Arc<Node>,
     pub dir: tempfile::TempDir,
 }
