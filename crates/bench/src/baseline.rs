@@ -6,6 +6,7 @@
 use crate::docgen::{DocGenerator, LogDoc, SplitMix64};
 use crate::procfs::dir_size;
 use anyhow::{Context, Result};
+use quarry_index::analysis::AnalysisRegistry;
 use quarry_index::layout::{
     DocumentBuilder, DocumentMeta, IndexedValue, ShardLayout, RAW_TOKENIZER,
 };
@@ -13,7 +14,6 @@ use serde::Serialize;
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Instant;
-use tantivy::tokenizer::{LowerCaser, RawTokenizer, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
 /// Indexing memory budget of one shard's writer.
@@ -46,15 +46,12 @@ pub fn create_index(dir: &Path) -> Result<(Index, ShardLayout)> {
     let layout = ShardLayout::build(&[STANDARD.to_string()]);
     let index =
         Index::create_in_dir(dir, layout.schema.clone()).context("creating tantivy index")?;
-    index
-        .tokenizers()
-        .register(RAW_TOKENIZER, TextAnalyzer::from(RawTokenizer::default()));
-    index.tokenizers().register(
-        STANDARD,
-        TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(LowerCaser)
-            .build(),
-    );
+    // The same analyzers a Quarry shard registers (the Elasticsearch `standard` analyzer is
+    // UAX#29 word segmentation + lowercase), so both sides tokenize identically.
+    let analysis = AnalysisRegistry::from_settings(&quarry_types::Settings::new())
+        .map_err(|e| anyhow::anyhow!("analysis: {e}"))?;
+    analysis.register_on(&index);
+    let _ = RAW_TOKENIZER;
     Ok((index, layout))
 }
 
@@ -127,9 +124,11 @@ pub fn run(dir: &Path, seed: u64, docs: u64) -> Result<TantivyResult> {
     let mut ids = SplitMix64::new(seed ^ 0x1D5);
 
     let start = Instant::now();
-    for (seq_no, (doc, source)) in corpus.iter().enumerate() {
+    for (seq_no, (_, source)) in corpus.iter().enumerate() {
         let id = auto_id(&mut ids);
-        writer.add_document(to_tantivy(&layout, doc, source, &id, seq_no as i64))?;
+        // A raw tantivy application reads the JSON documents too: parse each one.
+        let doc = LogDoc::from_json(source)?;
+        writer.add_document(to_tantivy(&layout, &doc, source, &id, seq_no as i64))?;
     }
     let commit_start = Instant::now();
     writer.commit().context("committing")?;

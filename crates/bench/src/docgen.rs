@@ -126,6 +126,28 @@ impl LogDoc {
         );
     }
 
+    /// Parses a document written by [`LogDoc::write_json`] (what a raw tantivy application
+    /// reading the corpus would do).
+    pub fn from_json(text: &str) -> anyhow::Result<LogDoc> {
+        #[derive(serde::Deserialize)]
+        struct Raw {
+            #[serde(rename = "@timestamp")]
+            timestamp: i64,
+            clientip: Ipv4Addr,
+            request: String,
+            status: u16,
+            size: u32,
+        }
+        let r: Raw = serde_json::from_str(text)?;
+        Ok(LogDoc {
+            timestamp: r.timestamp,
+            clientip: r.clientip,
+            request: r.request,
+            status: r.status,
+            size: r.size,
+        })
+    }
+
     pub fn to_json(&self) -> String {
         let mut s = String::with_capacity(128);
         self.write_json(&mut s);

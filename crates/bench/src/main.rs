@@ -9,6 +9,10 @@
 //!
 //! Results go to a JSON file (`bench-results/<benchmark>.json` by default) and a table on stdout.
 
+/// The same allocator as the `quarry` binary, so the raw tantivy baseline is measured fairly.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod baseline;
 mod docgen;
 mod http;

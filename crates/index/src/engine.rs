@@ -140,6 +140,15 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds a document whose id cannot exist yet (auto-generated ids): no delete of older copies.
+    pub fn append_document(&mut self, doc: TantivyDocument) -> EngineResult<()> {
+        self.writer
+            .add_document(doc)
+            .map_err(|e| IndexError::tantivy("adding document", e))?;
+        self.uncommitted = true;
+        Ok(())
+    }
+
     pub fn delete_document(&mut self, id: &str) {
         self.writer.delete_term(self.layout.id_term(id));
         self.uncommitted = true;

@@ -195,7 +195,14 @@ impl IndexShard {
         sync: bool,
     ) -> Result<IndexResult, EsError> {
         let mut w = self.write.lock();
-        let current = self.current_version(&op.id)?;
+        let append_only = op.auto_generated_id
+            && op.op_type == OpType::Create
+            && op.version_check == VersionCheck::None;
+        let current = if append_only {
+            None
+        } else {
+            self.current_version(&op.id)?
+        };
         let (version, created) = resolve_index_version(current, op.op_type, op.version_check)
             .map_err(|reason| self.version_conflict(&op.id, &reason))?;
         if let Some(update) = &parsed.dynamic_update {
@@ -231,6 +238,7 @@ impl IndexShard {
             primary_term,
             version,
             parsed.builder,
+            append_only,
         )?;
         self.publish_checkpoints(&w);
         Ok(IndexResult {
@@ -417,6 +425,7 @@ impl IndexShard {
         primary_term: u64,
         version: i64,
         builder: DocumentBuilder,
+        append_only: bool,
     ) -> Result<(), EsError> {
         let meta = DocumentMeta {
             id,
@@ -429,7 +438,11 @@ impl IndexShard {
         let doc = builder.build(&self.layout, &meta);
         // On failure the operation stays unprocessed: the checkpoint stops below it and the
         // translog keeps it for replay.
-        w.engine.index_document(id, doc)?;
+        if append_only {
+            w.engine.append_document(doc)?;
+        } else {
+            w.engine.index_document(id, doc)?;
+        }
         self.version_map.put(
             id,
             VersionValue {

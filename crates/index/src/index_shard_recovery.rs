@@ -52,6 +52,7 @@ impl IndexShard {
                     primary_term,
                     version,
                     builder,
+                    false,
                 )?;
             }
             TranslogOperation::Delete {

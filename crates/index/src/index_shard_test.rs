@@ -33,6 +33,7 @@ fn index_with(
         source: source.as_bytes().to_vec(),
         op_type,
         version_check: check,
+        auto_generated_id: false,
     };
     shard.apply_index_on_primary(op, parsed)
 }

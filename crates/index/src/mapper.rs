@@ -16,6 +16,7 @@ use crate::layout::{DocumentBuilder, IndexedValue};
 use quarry_types::mapping::{Dynamic, FieldMapping, FieldType, Mapping};
 use quarry_types::EsError;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// The outcome of parsing one document.
 #[derive(Debug)]
@@ -152,12 +153,15 @@ fn join(prefix: &str, name: &str) -> String {
     }
 }
 
-impl Walk<'_> {
-    fn lookup(&self, path: &str) -> Option<FieldMapping> {
-        self.mapping
-            .field(path)
-            .or_else(|| self.update.field(path))
-            .cloned()
+impl<'a> Walk<'a> {
+    /// The mapping of `path`: borrowed from the index mapping (the common case, no copy) or
+    /// cloned from this document's pending dynamic update.
+    fn lookup(&self, path: &str) -> Option<Cow<'a, FieldMapping>> {
+        let mapping: &'a Mapping = self.mapping;
+        match mapping.field(path) {
+            Some(fm) => Some(Cow::Borrowed(fm)),
+            None => self.update.field(path).cloned().map(Cow::Owned),
+        }
     }
 
     fn object(
@@ -260,7 +264,7 @@ impl Walk<'_> {
                     match infer_field_mapping(self.mapping, &path, name, &node.value) {
                         Some(fm) => {
                             self.add_update(&path, fm.clone());
-                            fm
+                            Cow::Owned(fm)
                         }
                         None => return Ok(()),
                     }

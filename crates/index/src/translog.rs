@@ -70,8 +70,22 @@ pub struct Translog {
     durability: Durability,
     generation: u64,
     file: File,
+    /// Records appended but not yet written to `file` (written at `sync`, at a roll, or when
+    /// it passes [`WRITE_BUFFER_BYTES`]); an operation is durable only after `sync`.
+    buffer: Vec<u8>,
     dirty: bool,
     generations: BTreeMap<u64, GenerationInfo>,
+}
+
+/// Size at which buffered records are written out without waiting for a sync.
+const WRITE_BUFFER_BYTES: usize = 1 << 20;
+
+impl Drop for Translog {
+    /// Writes buffered records on close (best effort; `async` durability may lose them on a
+    /// crash anyway, `request` durability has synced them before acknowledging).
+    fn drop(&mut self) {
+        let _ = self.write_buffer();
+    }
 }
 
 impl Translog {
@@ -156,6 +170,7 @@ impl Translog {
             durability,
             generation,
             file,
+            buffer: Vec::new(),
             dirty: false,
             generations,
         };
@@ -175,23 +190,36 @@ impl Translog {
     /// acknowledges (one fsync for a whole shard-level bulk request).
     pub fn add_deferred(&mut self, op: &TranslogOperation) -> EngineResult<()> {
         let payload = op.encode();
-        let mut record = Vec::with_capacity(HEADER_LEN + payload.len());
-        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-        record.extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
-        record.extend_from_slice(&payload);
-        self.file
-            .write_all(&record)
-            .map_err(|e| IndexError::io("writing translog", e))?;
+        let record_len = HEADER_LEN + payload.len();
+        self.buffer
+            .extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        self.buffer
+            .extend_from_slice(&crc32c::crc32c(&payload).to_le_bytes());
+        self.buffer.extend_from_slice(&payload);
+        if self.buffer.len() >= WRITE_BUFFER_BYTES {
+            self.write_buffer()?;
+        }
         let info = self.generations.entry(self.generation).or_default();
         info.operations += 1;
-        info.size_bytes += record.len() as u64;
+        info.size_bytes += record_len as u64;
         info.max_seq_no = info.max_seq_no.max(op.seq_no());
         self.dirty = true;
         Ok(())
     }
 
-    /// fsyncs everything written so far (no-op when nothing is pending).
+    /// Writes the buffered records to the current generation file (no fsync).
+    fn write_buffer(&mut self) -> EngineResult<()> {
+        if !self.buffer.is_empty() {
+            let result = self.file.write_all(&self.buffer);
+            self.buffer.clear();
+            result.map_err(|e| IndexError::io("writing translog", e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes and fsyncs everything appended so far (no-op when nothing is pending).
     pub fn sync(&mut self) -> EngineResult<()> {
+        self.write_buffer()?;
         if self.dirty {
             self.file
                 .sync_data()

@@ -36,6 +36,7 @@ fn index(shard: &IndexShard, id: &str, source: &str) -> quarry_index::IndexResul
         source: source.as_bytes().to_vec(),
         op_type: OpType::Index,
         version_check: VersionCheck::None,
+        auto_generated_id: false,
     };
     shard.apply_index_on_primary(op, parsed).unwrap()
 }

@@ -10,6 +10,8 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub enum RestBody {
     Json(Value),
+    /// JSON already serialized by the action (sent as is unless an output option needs the tree).
+    RawJson(Vec<u8>),
     Text {
         body: String,
         content_type: &'static str,
@@ -49,7 +51,13 @@ impl RestResponse {
 
 impl From<quarry_node::action::ActionResponse> for RestResponse {
     fn from(r: quarry_node::action::ActionResponse) -> Self {
-        RestResponse::json(r.status, r.body)
+        match r.raw_json {
+            Some(raw) => RestResponse {
+                status: r.status,
+                body: RestBody::RawJson(raw),
+            },
+            None => RestResponse::json(r.status, r.body),
+        }
     }
 }
 
@@ -115,7 +123,14 @@ pub fn compat_version(media: &str) -> Option<u8> {
 
 pub fn render(resp: RestResponse, opts: &OutputOptions, head: bool) -> Response {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (bytes, ct): (Vec<u8>, String) = match resp.body {
+    let body = match resp.body {
+        RestBody::RawJson(raw) if opts.human || opts.pretty || opts.filter_path.is_some() => {
+            RestBody::Json(serde_json::from_slice(&raw).unwrap_or(Value::Null))
+        }
+        other => other,
+    };
+    let (bytes, ct): (Vec<u8>, String) = match body {
+        RestBody::RawJson(raw) => (raw, opts.content_type.clone()),
         RestBody::Json(mut v) => {
             if opts.human {
                 crate::format::human_fields::add_human_fields(&mut v);

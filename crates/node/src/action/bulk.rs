@@ -4,7 +4,7 @@
 //! syncs once per shard-level bulk request.
 
 pub use super::bulk_parser::{parse_bulk, BulkAction, BulkDefaults, BulkItem};
-use super::document::{check_pipeline, embedded_error, validate_id, write_response_json};
+use super::document::{check_pipeline, embedded_error, validate_id};
 use super::update::UpdateRequest;
 use super::{ActionResponse, RefreshPolicy};
 use crate::Node;
@@ -42,13 +42,68 @@ enum PreparedOp {
     },
 }
 
+/// The outcome of one item.
+enum ItemResult {
+    /// A successful index/create/delete (rendered straight to JSON text).
+    Written {
+        version: i64,
+        result: &'static str,
+        seq_no: i64,
+        term: u64,
+        status: u16,
+    },
+    /// Anything else (errors, update responses) as a JSON object.
+    Json(Value),
+}
+
 /// Per-item context kept for rendering the response.
 struct Slot {
     action: BulkAction,
     index: String,
     id: String,
     total_copies: u32,
-    result: Option<Value>,
+    result: Option<ItemResult>,
+}
+
+impl Slot {
+    fn failed(&self) -> bool {
+        match &self.result {
+            Some(ItemResult::Written { .. }) => false,
+            Some(ItemResult::Json(v)) => v.get("error").is_some(),
+            None => true,
+        }
+    }
+
+    /// Appends `{"<action>":{...}}` to `out`, in Elasticsearch's key order.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"");
+        out.extend_from_slice(self.action.name().as_bytes());
+        out.extend_from_slice(b"\":");
+        match &self.result {
+            Some(ItemResult::Written {
+                version,
+                result,
+                seq_no,
+                term,
+                status,
+            }) => {
+                out.extend_from_slice(b"{\"_index\":");
+                let _ = serde_json::to_writer(&mut *out, &self.index);
+                out.extend_from_slice(b",\"_id\":");
+                let _ = serde_json::to_writer(&mut *out, &self.id);
+                let rest = format!(
+                    ",\"_version\":{version},\"result\":\"{result}\",\"_shards\":{{\"total\":{},\"successful\":1,\"failed\":0}},\"_seq_no\":{seq_no},\"_primary_term\":{term},\"status\":{status}}}",
+                    self.total_copies
+                );
+                out.extend_from_slice(rest.as_bytes());
+            }
+            Some(ItemResult::Json(v)) => {
+                let _ = serde_json::to_writer(&mut *out, v);
+            }
+            None => out.extend_from_slice(b"{\"status\":500}"),
+        }
+        out.push(b'}');
+    }
 }
 
 impl Node {
@@ -59,7 +114,7 @@ impl Node {
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
         let mut pending: Vec<PreparedOp> = Vec::new();
         let mut touched: Vec<(String, Arc<IndexShard>)> = Vec::new();
-        for item in items {
+        for mut item in items {
             let slot = slots.len();
             let id = item.id.clone().unwrap_or_else(super::document::auto_id);
             slots.push(Slot {
@@ -74,18 +129,18 @@ impl Node {
                 let r = self
                     .bulk_update(&item, &id, req.defaults.source_filter.as_ref())
                     .await;
-                slots[slot].result = Some(match r {
+                slots[slot].result = Some(ItemResult::Json(match r {
                     Ok(resp) => {
                         let mut body = resp.body;
                         body["status"] = json!(resp.status);
                         body
                     }
                     Err(e) => error_item(&item.index, &id, &e, error_trace),
-                });
+                }));
                 continue;
             }
             match self
-                .prepare(&item, &id, slot, &mut pending, &mut slots, error_trace)
+                .prepare(&mut item, &id, slot, &mut pending, &mut slots, error_trace)
                 .await
             {
                 Ok((op, copies, shard)) => {
@@ -96,8 +151,12 @@ impl Node {
                     pending.push(op);
                 }
                 Err(e) => {
-                    slots[slot].result =
-                        Some(error_item(&slots[slot].index.clone(), &id, &e, error_trace))
+                    slots[slot].result = Some(ItemResult::Json(error_item(
+                        &slots[slot].index.clone(),
+                        &id,
+                        &e,
+                        error_trace,
+                    )))
                 }
             }
         }
@@ -129,27 +188,28 @@ impl Node {
             Ok(())
         })
         .await?;
-        let mut errors = false;
-        let mut out = Vec::with_capacity(slots.len());
-        for s in slots {
-            let body = s.result.unwrap_or_else(|| json!({"status": 500}));
-            if body.get("error").is_some() {
-                errors = true;
-            }
-            out.push(json!({ s.action.name(): body }));
-        }
+        let errors = slots.iter().any(Slot::failed);
         let took = started.elapsed().as_millis() as u64;
+        let mut out = Vec::with_capacity(64 + slots.len() * 192);
+        out.extend_from_slice(
+            format!("{{\"errors\":{errors},\"took\":{took},\"items\":[").as_bytes(),
+        );
+        for (i, s) in slots.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            s.write_json(&mut out);
+        }
+        out.extend_from_slice(b"]}");
         crate::node_stats::NodeCounters::add(&self.counters.bulk_total, 1);
         crate::node_stats::NodeCounters::add(&self.counters.bulk_time_ms, took);
-        Ok(ActionResponse::ok(
-            json!({"errors": errors, "took": took, "items": out}),
-        ))
+        Ok(ActionResponse::raw(200, out))
     }
 
     /// Resolves, routes and parses one index/create/delete item.
     async fn prepare(
         &self,
-        item: &BulkItem,
+        item: &mut BulkItem,
         id: &str,
         slot: usize,
         pending: &mut Vec<PreparedOp>,
@@ -221,13 +281,14 @@ impl Node {
         let op = IndexOperation {
             id: id.to_string(),
             routing,
-            source: item.source.clone(),
+            source: std::mem::take(&mut item.source),
             op_type: if item.action == BulkAction::Create || item.id.is_none() {
                 OpType::Create
             } else {
                 OpType::Index
             },
             version_check: check,
+            auto_generated_id: item.id.is_none(),
         };
         Ok((
             PreparedOp::Index {
@@ -295,21 +356,14 @@ impl Node {
                 for (slot, r) in results {
                     let s = &mut slots[slot];
                     s.result = Some(match r {
-                        Ok((version, result, seq_no, term, status)) => {
-                            let mut body = write_response_json(
-                                &s.index,
-                                &s.id,
-                                version,
-                                result,
-                                seq_no,
-                                term,
-                                s.total_copies,
-                                false,
-                            );
-                            body["status"] = json!(status);
-                            body
-                        }
-                        Err(e) => error_item(&s.index, &s.id, &e, error_trace),
+                        Ok((version, result, seq_no, term, status)) => ItemResult::Written {
+                            version,
+                            result,
+                            seq_no,
+                            term,
+                            status,
+                        },
+                        Err(e) => ItemResult::Json(error_item(&s.index, &s.id, &e, error_trace)),
                     });
                 }
             }

@@ -132,6 +132,7 @@ impl Node {
                     seq_no: *seq_no,
                     primary_term: *term,
                 },
+                auto_generated_id: false,
             };
             let shard = target.shard.clone();
             match self

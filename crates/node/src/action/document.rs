@@ -165,9 +165,46 @@ pub fn embedded_error(e: &EsError, with_root_cause: bool, error_trace: bool) -> 
     error
 }
 
-/// A 20-character time-ordered-ish random id, like Elasticsearch's auto-generated ids.
+/// A 20-character URL-safe id built like Elasticsearch's `TimeBasedUUIDGenerator`: 6 bytes of
+/// the millisecond clock, 3 bytes of a process-wide sequence and 6 random bytes chosen once per
+/// process, base64url-encoded. Unique without a random-number syscall per document.
 pub fn auto_id() -> String {
-    quarry_types::ids::random_base64_uuid()[..20].to_string()
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+    static NODE_BITS: OnceLock<[u8; 6]> = OnceLock::new();
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let node = NODE_BITS.get_or_init(|| {
+        let r = quarry_types::ids::random_base64_uuid().into_bytes();
+        [r[0], r[1], r[2], r[3], r[4], r[5]]
+    });
+    let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let ts = super::write_path::now_millis() as u64;
+    let mut bytes = [0u8; 15];
+    bytes[..6].copy_from_slice(&ts.to_be_bytes()[2..]);
+    bytes[6..9].copy_from_slice(&seq.to_be_bytes()[5..]);
+    bytes[9..].copy_from_slice(node);
+    let mut out = String::with_capacity(20);
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        for shift in [18, 12, 6, 0] {
+            out.push(ALPHABET[((n >> shift) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod auto_id_tests {
+    #[test]
+    fn auto_ids_are_20_url_safe_chars_and_unique() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::auto_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|i| i.len() == 20
+            && i.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')));
+    }
 }
 
 impl Node {
@@ -200,6 +237,7 @@ impl Node {
                 OpType::Index
             },
             version_check: check,
+            auto_generated_id: req.id.is_none(),
         };
         let shard = target.shard.clone();
         let result = self

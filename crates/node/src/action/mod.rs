@@ -25,14 +25,33 @@ use serde_json::Value;
 pub struct ActionResponse {
     pub status: u16,
     pub body: Value,
+    /// The body already serialized (large responses such as `_bulk` are written directly
+    /// instead of through a `Value` tree); `body` is then `Null`.
+    pub raw_json: Option<Vec<u8>>,
 }
 
 impl ActionResponse {
     pub fn ok(body: Value) -> Self {
-        ActionResponse { status: 200, body }
+        ActionResponse {
+            status: 200,
+            body,
+            raw_json: None,
+        }
     }
     pub fn with_status(status: u16, body: Value) -> Self {
-        ActionResponse { status, body }
+        ActionResponse {
+            status,
+            body,
+            raw_json: None,
+        }
+    }
+    /// A response whose JSON body is already serialized.
+    pub fn raw(status: u16, json: Vec<u8>) -> Self {
+        ActionResponse {
+            status,
+            body: Value::Null,
+            raw_json: Some(json),
+        }
     }
 }
 

@@ -247,6 +247,7 @@ impl Node {
                 source: bytes,
                 op_type,
                 version_check: check,
+                auto_generated_id: false,
             };
             let shard = target.shard.clone();
             match self
