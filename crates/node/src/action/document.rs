@@ -194,19 +194,6 @@ pub fn auto_id() -> String {
     out
 }
 
-#[cfg(test)]
-mod auto_id_tests {
-    #[test]
-    fn auto_ids_are_20_url_safe_chars_and_unique() {
-        let ids: std::collections::HashSet<String> =
-            (0..10_000).map(|_| super::auto_id()).collect();
-        assert_eq!(ids.len(), 10_000);
-        assert!(ids.iter().all(|i| i.len() == 20
-            && i.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')));
-    }
-}
-
 impl Node {
     pub async fn index_document(&self, req: IndexDocRequest) -> Result<ActionResponse, EsError> {
         let id = match &req.id {
@@ -460,5 +447,18 @@ impl Node {
                 format!("No shard available for [get [{index}][{id}]]"),
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod auto_id_tests {
+    #[test]
+    fn auto_ids_are_20_url_safe_chars_and_unique() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| super::auto_id()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|i| i.len() == 20
+            && i.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')));
     }
 }
