@@ -5,6 +5,7 @@
 
 pub mod date;
 pub mod error;
+pub mod field_type;
 pub mod ids;
 pub mod mapping;
 pub mod settings;
