@@ -13,6 +13,7 @@ pub mod node;
 pub mod node_config;
 pub mod node_stats;
 pub mod shard_counters;
+pub mod transport;
 
 pub use node::Node;
 pub use node_config::NodeConfig;
