@@ -6,6 +6,8 @@
 //! Must not parse HTTP or render REST-specific formats (that is `quarry-rest`).
 
 pub mod action;
+pub mod coordination;
+pub mod discovery;
 pub mod gateway;
 pub mod indices_service;
 pub mod master_service;

@@ -10,6 +10,16 @@
 //! Owns: addressing, connection handling, handshake, timeouts. Must not interpret payloads:
 //! the coordination, discovery and action layers register handlers by action name.
 
+pub mod in_memory_transport;
+pub mod tonic_transport;
+pub mod tonic_transport_server;
+pub mod transport_actions;
+
+pub use in_memory_transport::{InMemoryNetwork, InMemoryTransport};
+pub use tonic_transport::TonicTransport;
+pub use tonic_transport_server::{BindTransportError, TonicTransportServer};
+pub use transport_actions::{action_not_found_message, is_action_not_found, HANDSHAKE_ACTION};
+
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
