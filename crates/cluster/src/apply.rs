@@ -61,6 +61,9 @@ fn seeded_id(seed: &str, counter: u64) -> String {
         .collect()
 }
 
+/// The cluster UUID of a state that no bootstrap has committed yet (Elasticsearch's `_na_`).
+pub const UNBOOTSTRAPPED_CLUSTER_UUID: &str = "_na_";
+
 /// Applies `cmd` to `state`.
 pub fn apply(
     state: &ClusterState,
@@ -111,6 +114,18 @@ pub fn apply(
                 fail_shard_copy(&mut next, &shard_id, &allocation_id, info);
             }
             true
+        }
+        ClusterCommand::Bootstrap { cluster_uuid } => {
+            if next.cluster_uuid != UNBOOTSTRAPPED_CLUSTER_UUID {
+                return Ok(state.clone());
+            }
+            if cluster_uuid.is_empty() || cluster_uuid == UNBOOTSTRAPPED_CLUSTER_UUID {
+                return Err(EsError::illegal_argument(format!(
+                    "invalid cluster uuid [{cluster_uuid}]"
+                )));
+            }
+            next.cluster_uuid = cluster_uuid;
+            false
         }
         ClusterCommand::ElectMaster(node_id) => {
             if !next.nodes.contains_key(&node_id) {

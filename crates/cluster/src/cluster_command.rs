@@ -157,6 +157,9 @@ pub enum ClusterCommand {
     AddNode(DiscoveryNode),
     RemoveNode(NodeId),
     ElectMaster(NodeId),
+    /// The first command of a newly bootstrapped cluster: fixes its UUID (Elasticsearch's
+    /// `cluster_uuid` becomes committed). Ignored when the state already has a UUID.
+    Bootstrap { cluster_uuid: String },
     CreateIndex {
         name: String,
         uuid: String,

@@ -6,6 +6,7 @@
 //! Must not parse HTTP or render REST-specific formats (that is `quarry-rest`).
 
 pub mod action;
+pub mod cluster_formation;
 pub mod coordination;
 pub mod discovery;
 pub mod gateway;
@@ -14,6 +15,7 @@ pub mod master_service;
 pub mod node;
 pub mod node_config;
 pub mod node_stats;
+pub mod request_dispatcher;
 pub mod shard_counters;
 pub mod transport;
 

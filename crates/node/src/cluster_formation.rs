@@ -1,0 +1,254 @@
+//! Cluster formation: turns discovery, bootstrapping and consensus into a formed cluster.
+//!
+//! ```text
+//!  PeerFinder (found peers) --decide_bootstrap--> Coordinator::bootstrap(voters)
+//!  Raft leader (= master)   --propose-->  Bootstrap{cluster_uuid}, AddNode(self), ElectMaster(self)
+//!  follower                 --internal:cluster/coordination/join--> master
+//!  master on join           --> add_learner / change_membership (odd voting config) + AddNode
+//! ```
+//!
+//! Decisions are pure functions ([`desired_voters`], [`raft_id_for`]); this module only carries
+//! them out on a tick. Owns: the formation loop and the join action. Must not touch shards or
+//! the REST layer; it is not yet used by `Node::start` (single-node stays the default).
+
+use crate::coordination::{Coordinator, RaftNode, RaftNodeId};
+use crate::discovery::{
+    decide_bootstrap, BootstrapDecision, BootstrapInput, DiscoverySettings, PeerFinderHandle,
+};
+use crate::transport::SharedTransport;
+use bytes::Bytes;
+use quarry_cluster::{ClusterCommand, ClusterState, DiscoveryNode};
+use quarry_types::{EsError, NodeId};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The join request a node sends to the master it found.
+pub const JOIN_ACTION: &str = "internal:cluster/coordination/join";
+
+/// How often the formation loop looks at discovery and consensus.
+pub const FORMATION_TICK: Duration = Duration::from_millis(100);
+
+/// A stable 64-bit Raft id for a persisted node id (FNV-1a; node ids are random 22-character
+/// strings, so collisions are as unlikely as for any 64-bit random id).
+pub fn raft_id_for(node_id: &str) -> RaftNodeId {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in node_id.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
+}
+
+/// The Raft member record of a cluster node.
+pub fn raft_node_of(node: &DiscoveryNode) -> RaftNode {
+    RaftNode {
+        node_id: node.id.0.clone(),
+        node_name: node.name.clone(),
+        transport_address: node.transport_address.clone(),
+    }
+}
+
+/// The voting configuration for the master-eligible nodes of a cluster: all of them when their
+/// number is odd, otherwise all but one (never the master), so the configuration stays odd as
+/// Elasticsearch keeps it (`cluster.auto_shrink_voting_configuration`).
+pub fn desired_voters(
+    master_eligible: &BTreeSet<RaftNodeId>,
+    master: RaftNodeId,
+) -> BTreeSet<RaftNodeId> {
+    let mut voters = master_eligible.clone();
+    voters.insert(master);
+    if voters.len().is_multiple_of(2) {
+        if let Some(drop) = voters.iter().rev().find(|id| **id != master).copied() {
+            voters.remove(&drop);
+        }
+    }
+    voters
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JoinRequest {
+    node: DiscoveryNode,
+}
+
+/// The running formation loop of one node.
+pub struct ClusterFormation {
+    local: DiscoveryNode,
+    coordinator: Arc<Coordinator>,
+    transport: SharedTransport,
+    peer_finder: PeerFinderHandle,
+    settings: DiscoverySettings,
+}
+
+impl ClusterFormation {
+    /// Starts the loop; it runs until the returned handle is dropped (the task is aborted).
+    pub fn start(
+        local: DiscoveryNode,
+        coordinator: Arc<Coordinator>,
+        transport: SharedTransport,
+        peer_finder: PeerFinderHandle,
+        settings: DiscoverySettings,
+    ) -> (Arc<ClusterFormation>, tokio::task::JoinHandle<()>) {
+        let formation = Arc::new(ClusterFormation {
+            local,
+            coordinator,
+            transport,
+            peer_finder,
+            settings,
+        });
+        let runner = formation.clone();
+        let task = tokio::spawn(async move {
+            runner.peer_finder.activate(Vec::new());
+            let mut bootstrapped = runner.coordinator.current_state().cluster_uuid
+                != quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID
+                || !runner.coordinator.voters().is_empty();
+            loop {
+                tokio::time::sleep(FORMATION_TICK).await;
+                if let Err(e) = runner.tick(&mut bootstrapped).await {
+                    tracing::debug!("cluster formation: {e}");
+                }
+            }
+        });
+        (formation, task)
+    }
+
+    async fn tick(&self, bootstrapped: &mut bool) -> Result<(), EsError> {
+        let Some(leader) = self.coordinator.current_leader() else {
+            if !*bootstrapped {
+                *bootstrapped = self.try_bootstrap().await?;
+            }
+            return Ok(());
+        };
+        *bootstrapped = true;
+        let state = self.coordinator.current_state();
+        if leader.raft_id == self.coordinator.raft_id() {
+            self.act_as_master(&state).await
+        } else if !state.nodes.contains_key(&self.local.id) {
+            let Some(master) = leader.node else {
+                return Ok(());
+            };
+            let payload = postcard::to_allocvec(&JoinRequest {
+                node: self.local.clone(),
+            })
+            .map_err(|e| EsError::internal(e.to_string()))?;
+            self.transport
+                .send(
+                    &master.transport_address,
+                    JOIN_ACTION,
+                    Bytes::from(payload),
+                    Duration::from_secs(5),
+                )
+                .await
+                .map_err(|e| EsError::internal(e.to_string()))?;
+            Ok(())
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn try_bootstrap(&self) -> Result<bool, EsError> {
+        let status = self.peer_finder.status();
+        let settings = self.settings.bootstrap_settings();
+        let decision = decide_bootstrap(BootstrapInput {
+            settings: &settings,
+            local_node: &self.local,
+            already_bootstrapped: false,
+            discovered: &status.found_peers,
+        });
+        let BootstrapDecision::Bootstrap(config) = decision else {
+            return Ok(false);
+        };
+        let mut voters = BTreeMap::new();
+        for peer in status
+            .found_peers
+            .iter()
+            .map(|p| &p.node)
+            .chain(std::iter::once(&self.local))
+        {
+            if config.node_ids.contains(&peer.id.0) {
+                voters.insert(raft_id_for(&peer.id.0), raft_node_of(peer));
+            }
+        }
+        tracing::info!(voters = ?voters.values().map(|n| n.node_name.clone()).collect::<Vec<_>>(), "bootstrapping a new cluster");
+        match self.coordinator.bootstrap(voters).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.error_type == "illegal_state_exception" => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The master's duties: a committed cluster UUID, itself in the node list and as master.
+    async fn act_as_master(&self, state: &ClusterState) -> Result<(), EsError> {
+        if state.cluster_uuid == quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID {
+            self.coordinator
+                .propose(ClusterCommand::Bootstrap {
+                    cluster_uuid: quarry_types::ids::random_base64_uuid(),
+                })
+                .await?;
+        }
+        if !state.nodes.contains_key(&self.local.id) {
+            self.coordinator
+                .propose(ClusterCommand::AddNode(self.local.clone()))
+                .await?;
+        }
+        if state.master_node.as_ref() != Some(&self.local.id) {
+            self.coordinator
+                .propose(ClusterCommand::ElectMaster(self.local.id.clone()))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Serves [`JOIN_ACTION`] on the master: the node becomes a Raft member (a voter when that
+    /// keeps the voting configuration odd, a learner otherwise) and joins the cluster state.
+    pub async fn handle_join(&self, payload: Bytes) -> Result<Bytes, String> {
+        let join: JoinRequest =
+            postcard::from_bytes(&payload).map_err(|e| format!("invalid join request: {e}"))?;
+        if !self.coordinator.is_leader() {
+            return Err("not_master_exception: this node is not the elected master".into());
+        }
+        let raft_id = raft_id_for(&join.node.id.0);
+        let voters = self.coordinator.voters();
+        if !voters.contains(&raft_id) {
+            self.coordinator
+                .add_learner(raft_id, raft_node_of(&join.node))
+                .await
+                .map_err(|e| e.to_string())?;
+            if join.node.is_master_eligible() {
+                let state = self.coordinator.current_state();
+                let mut eligible: BTreeSet<RaftNodeId> = state
+                    .nodes
+                    .values()
+                    .filter(|n| n.is_master_eligible())
+                    .map(|n| raft_id_for(&n.id.0))
+                    .collect();
+                eligible.insert(raft_id);
+                let wanted = desired_voters(&eligible, self.coordinator.raft_id());
+                if wanted != voters {
+                    self.coordinator
+                        .change_membership(wanted, true)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        let state = self.coordinator.current_state();
+        if state.nodes.get(&join.node.id) != Some(&join.node) {
+            if state.nodes.contains_key(&join.node.id) {
+                self.coordinator
+                    .propose(ClusterCommand::RemoveNode(NodeId(join.node.id.0.clone())))
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            self.coordinator
+                .propose(ClusterCommand::AddNode(join.node))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(Bytes::new())
+    }
+}
+
+#[cfg(test)]
+#[path = "cluster_formation_test.rs"]
+mod cluster_formation_test;

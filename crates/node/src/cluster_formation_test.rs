@@ -1,0 +1,199 @@
+//! Three master-eligible nodes in one process over the in-memory transport, on tokio's paused
+//! clock: they discover each other from seed hosts, bootstrap once from
+//! `cluster.initial_master_nodes`, elect a master, all apply the same cluster state (one UUID,
+//! three nodes, one master), and after the master is killed another one takes over.
+
+use super::*;
+use crate::coordination::{CoordinationStorage, CoordinatorConfig};
+use crate::discovery::peer_finder_shell::{
+    seed_addresses_resolver, PeerFinderShell, PeerFinderTimings,
+};
+use crate::discovery::PeerFinder;
+use crate::request_dispatcher::RequestDispatcher;
+use crate::transport::{HandshakeInfo, InMemoryNetwork, PROTOCOL_VERSION};
+use std::collections::BTreeSet;
+
+struct TestNode {
+    node: DiscoveryNode,
+    coordinator: Arc<Coordinator>,
+    _formation: Arc<ClusterFormation>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+fn address(i: usize) -> String {
+    format!("127.0.0.{}:9300", i + 1)
+}
+
+async fn start_node(network: &InMemoryNetwork, i: usize, n: usize) -> TestNode {
+    let name = format!("node-{i}");
+    let node = DiscoveryNode {
+        id: NodeId(format!(
+            "id-{i}-{}",
+            quarry_types::ids::random_base64_uuid()
+        )),
+        name: name.clone(),
+        ephemeral_id: format!("e{i}"),
+        transport_address: address(i),
+        http_address: String::new(),
+        roles: ["master", "data"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>(),
+        attributes: Default::default(),
+    };
+    let dispatcher = RequestDispatcher::new();
+    let transport: SharedTransport = Arc::new(network.register(
+        HandshakeInfo {
+            cluster_name: "formation-test".into(),
+            cluster_uuid: None,
+            protocol_version: PROTOCOL_VERSION,
+            node_id: node.id.0.clone(),
+            node_name: name.clone(),
+            transport_address: address(i),
+        },
+        dispatcher.clone(),
+    ));
+    let coordinator = Arc::new(
+        Coordinator::start(
+            CoordinatorConfig::new(
+                "formation-test",
+                quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID,
+            ),
+            raft_id_for(&node.id.0),
+            transport.clone(),
+            CoordinationStorage::InMemory,
+        )
+        .await
+        .expect("coordinator starts"),
+    );
+    dispatcher.attach_coordinator(coordinator.clone());
+    let settings = DiscoverySettings {
+        single_node: false,
+        seed_hosts: (0..n).filter(|j| *j != i).map(address).collect(),
+        initial_master_nodes: (0..n).map(|j| format!("node-{j}")).collect(),
+        ..DiscoverySettings::default()
+    };
+    let finder = PeerFinder::new(node.clone(), settings.initial_master_nodes.clone(), None);
+    let (handle, _masters) = PeerFinderShell::spawn(
+        finder,
+        transport.clone(),
+        seed_addresses_resolver(&settings, vec![address(i)]),
+        PeerFinderTimings::from(&settings),
+    );
+    dispatcher.attach_peer_finder(handle.clone());
+    let (formation, task) = ClusterFormation::start(
+        node.clone(),
+        coordinator.clone(),
+        transport,
+        handle,
+        settings,
+    );
+    dispatcher.attach_formation(formation.clone());
+    TestNode {
+        node,
+        coordinator,
+        _formation: formation,
+        _task: task,
+    }
+}
+
+/// Advances the paused clock until `done` holds (or panics after `limit` of simulated time).
+async fn until(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "condition not reached within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn formed(nodes: &[&TestNode], expected_nodes: usize) -> bool {
+    let states: Vec<Arc<ClusterState>> = nodes
+        .iter()
+        .map(|n| n.coordinator.current_state())
+        .collect();
+    let first = &states[0];
+    first.nodes.len() == expected_nodes
+        && first.master_node.is_some()
+        && first.cluster_uuid != quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID
+        && states.iter().all(|s| {
+            s.version == first.version
+                && s.cluster_uuid == first.cluster_uuid
+                && s.master_node == first.master_node
+                && s.nodes.len() == first.nodes.len()
+        })
+}
+
+#[tokio::test(start_paused = true)]
+async fn three_nodes_discover_bootstrap_elect_and_fail_over() {
+    let network = InMemoryNetwork::new(7);
+    let mut nodes = Vec::new();
+    for i in 0..3 {
+        nodes.push(start_node(&network, i, 3).await);
+    }
+    until(Duration::from_secs(60), || {
+        formed(&nodes.iter().collect::<Vec<_>>(), 3)
+    })
+    .await;
+    let state = nodes[0].coordinator.current_state();
+    let master = state.master_node.clone().expect("a master");
+    let uuid = state.cluster_uuid.clone();
+    assert_eq!(
+        nodes.iter().filter(|n| n.coordinator.is_leader()).count(),
+        1
+    );
+    let leader = nodes
+        .iter()
+        .position(|n| n.node.id == master)
+        .expect("the master is one of the nodes");
+    assert!(
+        nodes[leader].coordinator.is_leader(),
+        "the elected master is the Raft leader"
+    );
+    assert_eq!(nodes[leader].coordinator.voters().len(), 3);
+
+    // Kill the master: the other two elect a new one, which records itself as master.
+    network.disconnect(&address(leader));
+    nodes[leader].coordinator.shutdown().await;
+    let survivors: Vec<&TestNode> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != leader)
+        .map(|(_, n)| n)
+        .collect();
+    until(Duration::from_secs(60), || {
+        let s = survivors[0].coordinator.current_state();
+        s.master_node.is_some() && s.master_node != Some(master.clone()) && formed(&survivors, 3)
+    })
+    .await;
+    let after = survivors[0].coordinator.current_state();
+    assert_eq!(
+        after.cluster_uuid, uuid,
+        "the cluster keeps its UUID across failover"
+    );
+    assert_eq!(
+        survivors
+            .iter()
+            .filter(|n| n.coordinator.is_leader())
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn voting_configuration_stays_odd_and_keeps_the_master() {
+    let ids = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
+    assert_eq!(desired_voters(&ids(&[1, 2, 3]), 1), ids(&[1, 2, 3]));
+    assert_eq!(desired_voters(&ids(&[1, 2, 3, 4]), 4), ids(&[1, 2, 4]));
+    assert_eq!(desired_voters(&ids(&[1, 2]), 2), ids(&[2]));
+    assert_eq!(desired_voters(&ids(&[]), 9), ids(&[9]));
+}
+
+#[test]
+fn raft_ids_are_stable_and_distinct() {
+    assert_eq!(raft_id_for("abc"), raft_id_for("abc"));
+    assert_ne!(raft_id_for("abc"), raft_id_for("abd"));
+    assert_ne!(raft_id_for(""), 0);
+}

@@ -1,0 +1,55 @@
+//! The node's single inbound [`RequestHandler`]: routes each transport action to the service
+//! that owns it (Raft RPCs to the coordinator, peer requests to discovery, joins to cluster
+//! formation). Services are attached after the transport exists, since they need it to start.
+//!
+//! Owns: routing by action name only. Must not decode payloads.
+
+use crate::cluster_formation::{ClusterFormation, JOIN_ACTION};
+use crate::coordination::Coordinator;
+use crate::discovery::{handle_request_peers, PeerFinderHandle, REQUEST_PEERS_ACTION};
+use crate::transport::{action_not_found_message, BoxFuture, RequestHandler};
+use bytes::Bytes;
+use std::sync::{Arc, OnceLock};
+
+#[derive(Default)]
+pub struct RequestDispatcher {
+    coordinator: OnceLock<Arc<Coordinator>>,
+    peer_finder: OnceLock<PeerFinderHandle>,
+    formation: OnceLock<Arc<ClusterFormation>>,
+}
+
+impl RequestDispatcher {
+    pub fn new() -> Arc<Self> {
+        Arc::new(RequestDispatcher::default())
+    }
+    pub fn attach_coordinator(&self, coordinator: Arc<Coordinator>) {
+        let _ = self.coordinator.set(coordinator);
+    }
+    pub fn attach_peer_finder(&self, handle: PeerFinderHandle) {
+        let _ = self.peer_finder.set(handle);
+    }
+    pub fn attach_formation(&self, formation: Arc<ClusterFormation>) {
+        let _ = self.formation.set(formation);
+    }
+}
+
+impl RequestHandler for RequestDispatcher {
+    fn handle(&self, action: String, payload: Bytes) -> BoxFuture<'static, Result<Bytes, String>> {
+        if let Some(coordinator) = self.coordinator.get() {
+            if let Some(future) = coordinator.handle_request(&action, payload.clone()) {
+                return future;
+            }
+        }
+        if action == REQUEST_PEERS_ACTION {
+            if let Some(handle) = self.peer_finder.get().cloned() {
+                return Box::pin(async move { handle_request_peers(&handle, payload).await });
+            }
+        }
+        if action == JOIN_ACTION {
+            if let Some(formation) = self.formation.get().cloned() {
+                return Box::pin(async move { formation.handle_join(payload).await });
+            }
+        }
+        Box::pin(async move { Err(action_not_found_message(&action)) })
+    }
+}
