@@ -233,11 +233,32 @@ fn auto_expand_replicas_follows_data_nodes() {
 fn bootstrap_sets_the_cluster_uuid_once() {
     let s = ClusterState::new("c", crate::apply::UNBOOTSTRAPPED_CLUSTER_UUID);
     let mut ctx = ApplyContext::seeded(0, "seed");
-    let s = apply(&s, ClusterCommand::Bootstrap { cluster_uuid: "u1".into() }, &mut ctx).unwrap();
+    let s = apply(
+        &s,
+        ClusterCommand::Bootstrap {
+            cluster_uuid: "u1".into(),
+        },
+        &mut ctx,
+    )
+    .unwrap();
     assert_eq!(s.cluster_uuid, "u1");
-    let again = apply(&s, ClusterCommand::Bootstrap { cluster_uuid: "u2".into() }, &mut ctx).unwrap();
+    let again = apply(
+        &s,
+        ClusterCommand::Bootstrap {
+            cluster_uuid: "u2".into(),
+        },
+        &mut ctx,
+    )
+    .unwrap();
     assert_eq!(again.cluster_uuid, "u1");
     assert_eq!(again.version, s.version);
     let fresh = ClusterState::new("c", crate::apply::UNBOOTSTRAPPED_CLUSTER_UUID);
-    assert!(apply(&fresh, ClusterCommand::Bootstrap { cluster_uuid: String::new() }, &mut ctx).is_err());
+    assert!(apply(
+        &fresh,
+        ClusterCommand::Bootstrap {
+            cluster_uuid: String::new()
+        },
+        &mut ctx
+    )
+    .is_err());
 }

@@ -159,7 +159,9 @@ pub enum ClusterCommand {
     ElectMaster(NodeId),
     /// The first command of a newly bootstrapped cluster: fixes its UUID (Elasticsearch's
     /// `cluster_uuid` becomes committed). Ignored when the state already has a UUID.
-    Bootstrap { cluster_uuid: String },
+    Bootstrap {
+        cluster_uuid: String,
+    },
     CreateIndex {
         name: String,
         uuid: String,

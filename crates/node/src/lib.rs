@@ -7,6 +7,7 @@
 
 pub mod action;
 pub mod cluster_formation;
+pub mod cluster_mode;
 pub mod coordination;
 pub mod discovery;
 pub mod gateway;

@@ -17,6 +17,8 @@ use quarry_types::{EsError, ShardId};
 use std::sync::Arc;
 
 pub struct MasterService {
+    /// Set in multi-node mode: changes go through Raft instead of the local apply.
+    raft: std::sync::OnceLock<crate::cluster_mode::RaftSubmitter>,
     state: ArcSwap<ClusterState>,
     lock: tokio::sync::Mutex<()>,
     gateway: Gateway,
@@ -42,6 +44,7 @@ impl MasterService {
     ) -> Self {
         let (published, _) = tokio::sync::watch::channel(initial.version);
         MasterService {
+            raft: std::sync::OnceLock::new(),
             state: ArcSwap::from_pointee(initial),
             lock: tokio::sync::Mutex::new(()),
             gateway,
@@ -67,6 +70,74 @@ impl MasterService {
     /// Applies the commands in order as one batch: all succeed, or the state is unchanged and the
     /// first error is returned.
     pub async fn submit(&self, cmds: Vec<ClusterCommand>) -> Result<Arc<ClusterState>, EsError> {
+        if let Some(raft) = self.raft.get() {
+            let mut version = 0;
+            for cmd in cmds {
+                version = raft.submit(cmd).await?;
+            }
+            return self.wait_for_applied(version).await;
+        }
+        self.submit_locally(cmds).await
+    }
+
+    /// Switches this service to multi-node mode: commands go to the elected master.
+    pub fn use_raft(&self, submitter: crate::cluster_mode::RaftSubmitter) {
+        let _ = self.raft.set(submitter);
+    }
+
+    /// Waits until the locally applied state reaches `version` (read-your-writes on this node).
+    async fn wait_for_applied(&self, version: u64) -> Result<Arc<ClusterState>, EsError> {
+        let mut rx = self.published.subscribe();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let state = self.state();
+            if state.version >= version {
+                return Ok(state);
+            }
+            if tokio::time::timeout_at(deadline, rx.changed())
+                .await
+                .is_err()
+            {
+                return Err(EsError::new(
+                    "process_cluster_event_timeout_exception",
+                    503,
+                    format!("failed to apply cluster state version [{version}] within [30s]"),
+                ));
+            }
+        }
+    }
+
+    /// Applies a state committed by the cluster (multi-node mode): local shards follow it, then
+    /// it is published. Returns the copies started here, to report to the master.
+    pub async fn apply_committed(
+        &self,
+        next: Arc<ClusterState>,
+    ) -> Result<Vec<(ShardId, String)>, EsError> {
+        let _guard = self.lock.lock().await;
+        let prev = self.state.load_full();
+        if next.version <= prev.version
+            && next.cluster_uuid == prev.cluster_uuid
+            && prev.version > 0
+        {
+            return Ok(Vec::new());
+        }
+        let indices = self.indices.clone();
+        let local = self.local_node_id.clone();
+        let to_apply = next.clone();
+        let started = tokio::task::spawn_blocking(move || {
+            indices.apply_cluster_state(Some(&prev), &to_apply, &local)
+        })
+        .await
+        .map_err(|e| EsError::internal(format!("cluster state applier failed: {e}")))??;
+        self.state.store(next.clone());
+        self.published.send_replace(next.version);
+        Ok(started)
+    }
+
+    async fn submit_locally(
+        &self,
+        cmds: Vec<ClusterCommand>,
+    ) -> Result<Arc<ClusterState>, EsError> {
         let _guard = self.lock.lock().await;
         let prev = self.state.load_full();
         let mut next = (*prev).clone();

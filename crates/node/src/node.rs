@@ -19,6 +19,8 @@ pub struct Node {
     pub master: Arc<MasterService>,
     pub started_at: Instant,
     pub counters: NodeCounters,
+    /// Transport, coordination and discovery in multi-node mode.
+    pub cluster: Option<crate::cluster_mode::ClusterMode>,
 }
 
 impl Node {
@@ -27,6 +29,9 @@ impl Node {
     pub async fn start(config: NodeConfig) -> Result<Arc<Node>, EsError> {
         let gateway = Gateway::open(&config.data_path)?;
         let node_id = gateway.load_or_create_node_id()?;
+        if let Some(cluster) = config.cluster.clone() {
+            return Self::start_multi_node(config, cluster, gateway, node_id).await;
+        }
         let persisted = gateway.load_cluster_state()?;
         let mut initial = match persisted {
             Some(state) => {
@@ -78,6 +83,48 @@ impl Node {
             master,
             started_at: Instant::now(),
             counters: NodeCounters::default(),
+            cluster: None,
+        });
+        node.spawn_background_tasks();
+        Ok(node)
+    }
+
+    /// Starts a node of a multi-node cluster: the cluster state comes from the Raft log (in
+    /// `<path.data>/_state/raft`), the node finds its peers and bootstraps or joins.
+    async fn start_multi_node(
+        config: NodeConfig,
+        cluster: crate::node_config::ClusterModeConfig,
+        gateway: Gateway,
+        node_id: String,
+    ) -> Result<Arc<Node>, EsError> {
+        let initial = ClusterState::new(
+            &config.cluster_name,
+            quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID,
+        );
+        let indices = Arc::new(IndicesService::new(config.data_path.clone()));
+        let master = Arc::new(MasterService::new(
+            initial,
+            gateway,
+            indices,
+            node_id.clone(),
+        ));
+        let ephemeral_id = quarry_types::ids::random_base64_uuid();
+        let mode = crate::cluster_mode::start_cluster_mode(
+            &config,
+            &cluster,
+            &node_id,
+            &ephemeral_id,
+            master.clone(),
+        )
+        .await?;
+        let node = Arc::new(Node {
+            config,
+            node_id,
+            ephemeral_id,
+            master,
+            started_at: Instant::now(),
+            counters: NodeCounters::default(),
+            cluster: Some(mode),
         });
         node.spawn_background_tasks();
         Ok(node)

@@ -21,6 +21,18 @@ pub struct NodeConfig {
     pub max_content_length: usize,
     /// Every setting as given, for `_nodes` and `_cluster/settings?include_defaults`.
     pub settings: Settings,
+    /// Multi-node mode (transport, discovery, Raft); `None` is `discovery.type: single-node`.
+    pub cluster: Option<ClusterModeConfig>,
+}
+
+/// What a node of a multi-node cluster needs beyond the single-node settings.
+#[derive(Debug, Clone)]
+pub struct ClusterModeConfig {
+    /// Address the transport binds to (`transport.host`, else `network.host`).
+    pub transport_host: String,
+    /// `transport.port`: a port or a range (`9300-9400`, the first free one is used).
+    pub transport_ports: String,
+    pub discovery: crate::discovery::DiscoverySettings,
 }
 
 impl NodeConfig {
@@ -36,6 +48,7 @@ impl NodeConfig {
             destructive_requires_name: true,
             max_content_length: 100 * 1024 * 1024,
             settings: Settings::new(),
+            cluster: None,
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Owns: routing by action name only. Must not decode payloads.
 
-use crate::cluster_formation::{ClusterFormation, JOIN_ACTION};
+use crate::cluster_formation::{ClusterFormation, FOLLOWER_CHECK_ACTION, JOIN_ACTION};
+use crate::cluster_mode::{RaftSubmitter, SUBMIT_ACTION};
 use crate::coordination::Coordinator;
 use crate::discovery::{handle_request_peers, PeerFinderHandle, REQUEST_PEERS_ACTION};
 use crate::transport::{action_not_found_message, BoxFuture, RequestHandler};
@@ -16,6 +17,7 @@ pub struct RequestDispatcher {
     coordinator: OnceLock<Arc<Coordinator>>,
     peer_finder: OnceLock<PeerFinderHandle>,
     formation: OnceLock<Arc<ClusterFormation>>,
+    submitter: OnceLock<RaftSubmitter>,
 }
 
 impl RequestDispatcher {
@@ -31,6 +33,9 @@ impl RequestDispatcher {
     pub fn attach_formation(&self, formation: Arc<ClusterFormation>) {
         let _ = self.formation.set(formation);
     }
+    pub fn attach_submitter(&self, submitter: RaftSubmitter) {
+        let _ = self.submitter.set(submitter);
+    }
 }
 
 impl RequestHandler for RequestDispatcher {
@@ -43,6 +48,14 @@ impl RequestHandler for RequestDispatcher {
         if action == REQUEST_PEERS_ACTION {
             if let Some(handle) = self.peer_finder.get().cloned() {
                 return Box::pin(async move { handle_request_peers(&handle, payload).await });
+            }
+        }
+        if action == FOLLOWER_CHECK_ACTION {
+            return Box::pin(async move { Ok(Bytes::new()) });
+        }
+        if action == SUBMIT_ACTION {
+            if let Some(submitter) = self.submitter.get().cloned() {
+                return Box::pin(async move { submitter.handle_submit(payload).await });
             }
         }
         if action == JOIN_ACTION {

@@ -138,7 +138,16 @@ impl NodeSettings {
             Some(names) => parse_roles(&names)?,
         };
 
+        let discovery_seed_hosts = list("discovery.seed_hosts")?.unwrap_or_default();
+        let cluster_initial_master_nodes =
+            list("cluster.initial_master_nodes")?.unwrap_or_default();
         let discovery_type = match text("discovery.type")?.as_deref() {
+            // Single-node stays the default only while nothing points at other nodes.
+            None if !discovery_seed_hosts.is_empty()
+                || !cluster_initial_master_nodes.is_empty() =>
+            {
+                DiscoveryType::MultiNode
+            }
             None | Some("single-node") => DiscoveryType::SingleNode,
             Some("multi-node") => DiscoveryType::MultiNode,
             Some(other) => {
@@ -149,9 +158,6 @@ impl NodeSettings {
                 ))
             }
         };
-        let discovery_seed_hosts = list("discovery.seed_hosts")?.unwrap_or_default();
-        let cluster_initial_master_nodes =
-            list("cluster.initial_master_nodes")?.unwrap_or_default();
         if discovery_type == DiscoveryType::SingleNode && !cluster_initial_master_nodes.is_empty() {
             return Err(SettingsError::Illegal(
                 "setting [cluster.initial_master_nodes] is not allowed when [discovery.type] is set to [single-node]"

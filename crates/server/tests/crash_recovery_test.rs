@@ -2,60 +2,12 @@
 //! the same data path: every acknowledged document must be there with its `_seq_no` and
 //! `_version`, and nothing may be half-applied (every document present is complete).
 
+mod support;
+
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> std::io::Result<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let body = body.unwrap_or("");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )?;
-    let mut reader = BufReader::new(s);
-    let mut status_line = String::new();
-    reader.read_line(&mut status_line)?;
-    let status: u16 = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let mut length = None;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse::<usize>().ok();
-        }
-    }
-    let mut buf = Vec::new();
-    match length {
-        Some(n) => {
-            buf.resize(n, 0);
-            reader.read_exact(&mut buf)?;
-        }
-        None => {
-            reader.read_to_end(&mut buf)?;
-        }
-    }
-    Ok((status, serde_json::from_slice(&buf).unwrap_or(Value::Null)))
-}
+use support::{free_port, http};
 
 fn start(data: &std::path::Path, port: u16) -> Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_quarry"))

@@ -306,7 +306,7 @@ impl Node {
         } else {
             self.node_id.chars().take(4).collect()
         };
-        vec![row(json!({
+        let mut rows = vec![row(json!({
             "id": id,
             "pid": f.pid,
             "ip": self.config.http_address.ip().to_string(),
@@ -333,7 +333,32 @@ impl Node {
             "node.role": role_abbreviations(&self.config.roles),
             "master": if is_master { "*" } else { "-" },
             "name": self.config.node_name,
-        }))]
+        }))];
+        // Other members: what the cluster state knows (their resource figures need a
+        // node-stats call over the transport, which comes with the multi-node actions).
+        for (node_id, n) in &state.nodes {
+            if node_id.0 == self.node_id {
+                continue;
+            }
+            let (host, port) = n
+                .transport_address
+                .rsplit_once(':')
+                .unwrap_or((&n.transport_address, ""));
+            rows.push(row(json!({
+                "id": if full_id { node_id.0.clone() } else { node_id.0.chars().take(4).collect() },
+                "ip": host,
+                "port": port,
+                "http_address": n.http_address,
+                "version": quarry_types::ES_COMPAT_VERSION,
+                "flavor": "default",
+                "type": "tar",
+                "build": "quarry",
+                "node.role": role_abbreviations(&n.roles),
+                "master": if state.master_node.as_ref() == Some(node_id) { "*" } else { "-" },
+                "name": n.name,
+            })));
+        }
+        rows
     }
 }
 

@@ -1,0 +1,100 @@
+//! Helpers for tests that run real `quarry` processes: free ports, a minimal HTTP/1.1 client
+//! and process start-up that waits for `GET /`.
+
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, Value)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut reader = BufReader::new(s);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line)?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+        }
+    }
+    let mut buf = Vec::new();
+    match length {
+        Some(n) => {
+            buf.resize(n, 0);
+            reader.read_exact(&mut buf)?;
+        }
+        None => {
+            reader.read_to_end(&mut buf)?;
+        }
+    }
+    Ok((status, serde_json::from_slice(&buf).unwrap_or(Value::Null)))
+}
+
+/// Starts `quarry` with `-E` settings and waits until `GET /` answers on `http_port`.
+pub fn start_quarry(http_port: u16, settings: &[String]) -> Child {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_quarry"));
+    cmd.arg("-E").arg(format!("http.port={http_port}"));
+    for s in settings {
+        cmd.arg("-E").arg(s);
+    }
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("quarry starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok((200, _)) = http(http_port, "GET", "/", None) {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("quarry did not answer on port {http_port}");
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `limit`.
+pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
