@@ -71,16 +71,23 @@ impl RaftSubmitter {
             if let Some(master) = leader {
                 let payload =
                     serde_json::to_vec(&cmd).map_err(|e| EsError::internal(e.to_string()))?;
-                match self
-                    .transport
-                    .send(
-                        &master.transport_address,
-                        SUBMIT_ACTION,
-                        Bytes::from(payload),
-                        MASTER_TIMEOUT,
-                    )
-                    .await
-                {
+                let send = self.transport.send(
+                    &master.transport_address,
+                    SUBMIT_ACTION,
+                    Bytes::from(payload),
+                    MASTER_TIMEOUT,
+                );
+                // Stop waiting for a master that lost its leadership (a stopped or partitioned
+                // master never answers) and retry with the new one, as Elasticsearch's
+                // master-node actions retry when the master changes.
+                let outcome = tokio::select! {
+                    r = send => Some(r),
+                    _ = self.leader_changed_from(&master.node_id) => None,
+                };
+                let Some(outcome) = outcome else {
+                    continue;
+                };
+                match outcome {
                     Ok(bytes) => {
                         let v: serde_json::Value = serde_json::from_slice(&bytes)
                             .map_err(|e| EsError::internal(e.to_string()))?;
@@ -103,6 +110,21 @@ impl RaftSubmitter {
                 ));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Resolves once Raft reports a leader other than `node_id` (checked every 50 ms).
+    async fn leader_changed_from(&self, node_id: &str) {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let current = self
+                .coordinator
+                .current_leader()
+                .and_then(|l| l.node)
+                .map(|n| n.node_id);
+            if current.as_deref().is_some_and(|id| id != node_id) {
+                return;
+            }
         }
     }
 
