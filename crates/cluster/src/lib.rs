@@ -41,6 +41,9 @@ pub use shard_routing::{ShardRouting, ShardRoutingState, UnassignedInfo};
 pub use templates::{ComponentTemplate, ComposableIndexTemplate};
 
 #[cfg(test)]
+#[path = "apply_determinism_test.rs"]
+mod apply_determinism_test;
+#[cfg(test)]
 mod apply_proptest;
 #[cfg(test)]
 pub(crate) mod test_support;
