@@ -251,10 +251,19 @@ fn hosts_and_cross_checks() {
     assert!(!s.http_bind_addresses().unwrap().is_empty());
     let err = load("", &["network.host=_eth0_"]).unwrap_err();
     assert!(err.to_string().contains("[network.host]"), "{err}");
-    let err = load("cluster.initial_master_nodes: [a]\n", &[]).unwrap_err();
+    let err = load(
+        "discovery.type: single-node\ncluster.initial_master_nodes: [a]\n",
+        &[],
+    )
+    .unwrap_err();
     assert!(err
         .to_string()
         .contains("is not allowed when [discovery.type] is set to [single-node]"));
+    // Naming initial master nodes (or seed hosts) without a discovery type means multi-node.
+    let s = load("cluster.initial_master_nodes: [a]\n", &[]).unwrap();
+    assert_eq!(s.discovery_type, DiscoveryType::MultiNode);
+    let s = load("", &[]).unwrap();
+    assert_eq!(s.discovery_type, DiscoveryType::SingleNode);
     let err = load("", &["cluster.name=a:b"]).unwrap_err();
     assert!(err.to_string().contains("must not contain ':'"));
 }
