@@ -46,4 +46,6 @@ mod apply_determinism_test;
 #[cfg(test)]
 mod apply_proptest;
 #[cfg(test)]
+mod command_strategy;
+#[cfg(test)]
 pub(crate) mod test_support;
