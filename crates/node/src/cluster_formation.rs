@@ -2,6 +2,8 @@
 //!
 //! ```text
 //!  PeerFinder (found peers) --decide_bootstrap--> Coordinator::bootstrap(voters)
+//!  PeerFinder (a peer is the master) --> join it (bootstrapped or not)
+//!  leader known / lost       --> PeerFinder::deactivate(leader) / activate(known masters)
 //!  Raft leader (= master)   --propose-->  Bootstrap{cluster_uuid}, AddNode(self), ElectMaster(self)
 //!  follower                 --internal:cluster/coordination/join--> master
 //!  master on join           --> add_learner / change_membership (odd voting config) + AddNode
@@ -12,6 +14,7 @@
 //! the REST layer; it is not yet used by `Node::start` (single-node stays the default).
 
 use crate::coordination::{Coordinator, RaftNode, RaftNodeId};
+use crate::discovery::peer_finder_shell::ActiveMasterFound;
 use crate::discovery::{
     decide_bootstrap, BootstrapDecision, BootstrapInput, DiscoverySettings, PeerFinderHandle,
 };
@@ -22,6 +25,7 @@ use quarry_types::{EsError, NodeId};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The join request a node sends to the master it found.
 pub const JOIN_ACTION: &str = "internal:cluster/coordination/join";
@@ -95,7 +99,19 @@ pub struct ClusterFormation {
     coordinator: Arc<Coordinator>,
     transport: SharedTransport,
     peer_finder: PeerFinderHandle,
+    /// Masters the peer finder found while this node knows none.
+    masters_found: parking_lot::Mutex<mpsc::UnboundedReceiver<ActiveMasterFound>>,
+    /// What the peer finder was last told: the leader it was deactivated with, the term and
+    /// the cluster UUID it reports.
+    finder_view: parking_lot::Mutex<FinderView>,
     settings: DiscoverySettings,
+}
+
+#[derive(Default)]
+struct FinderView {
+    leader: Option<RaftNodeId>,
+    term: u64,
+    cluster_uuid: Option<String>,
 }
 
 impl ClusterFormation {
@@ -105,6 +121,7 @@ impl ClusterFormation {
         coordinator: Arc<Coordinator>,
         transport: SharedTransport,
         peer_finder: PeerFinderHandle,
+        masters_found: mpsc::UnboundedReceiver<ActiveMasterFound>,
         settings: DiscoverySettings,
     ) -> (Arc<ClusterFormation>, tokio::task::JoinHandle<()>) {
         let formation = Arc::new(ClusterFormation {
@@ -113,6 +130,8 @@ impl ClusterFormation {
             coordinator,
             transport,
             peer_finder,
+            masters_found: parking_lot::Mutex::new(masters_found),
+            finder_view: parking_lot::Mutex::new(FinderView::default()),
             settings,
         });
         let runner = formation.clone();
@@ -132,7 +151,24 @@ impl ClusterFormation {
     }
 
     async fn tick(&self, bootstrapped: &mut bool) -> Result<(), EsError> {
-        let Some(leader) = self.coordinator.current_leader() else {
+        let leader = self.coordinator.current_leader();
+        self.update_peer_finder(leader.as_ref().map(|l| l.raft_id));
+        let Some(leader) = leader else {
+            // Elasticsearch's `onActiveMasterFound`: a peer is the elected master, so join it
+            // rather than bootstrap (even when this node bootstrapped and lost).
+            let found = {
+                let mut rx = self.masters_found.lock();
+                let mut last = None;
+                while let Ok(m) = rx.try_recv() {
+                    last = Some(m);
+                }
+                last
+            };
+            if let Some(found) = found {
+                if found.master.id != self.local.id {
+                    return self.send_join(&found.master.transport_address).await;
+                }
+            }
             if !*bootstrapped {
                 *bootstrapped = self.try_bootstrap().await?;
             }
@@ -146,22 +182,79 @@ impl ClusterFormation {
             let Some(master) = leader.node else {
                 return Ok(());
             };
-            let payload = postcard::to_allocvec(&JoinRequest {
-                node: self.local.clone(),
-            })
-            .map_err(|e| EsError::internal(e.to_string()))?;
-            self.transport
-                .send(
-                    &master.transport_address,
-                    JOIN_ACTION,
-                    Bytes::from(payload),
-                    Duration::from_secs(5),
-                )
-                .await
-                .map_err(|e| EsError::internal(e.to_string()))?;
-            Ok(())
+            self.send_join(&master.transport_address).await
         } else {
             Ok(())
+        }
+    }
+
+    async fn send_join(&self, master_address: &str) -> Result<(), EsError> {
+        let payload = postcard::to_allocvec(&JoinRequest {
+            node: self.local.clone(),
+        })
+        .map_err(|e| EsError::internal(e.to_string()))?;
+        self.transport
+            .send(
+                &master_address.to_string(),
+                JOIN_ACTION,
+                Bytes::from(payload),
+                Duration::from_secs(5),
+            )
+            .await
+            .map_err(|e| EsError::internal(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Keeps the peer finder in step with consensus, as Elasticsearch's `Coordinator` does:
+    /// deactivated (answering with the master) while a leader is known, active otherwise, and
+    /// reporting this node as taken (a cluster UUID, or `_na_` while bootstrapped but not yet
+    /// committed) so that no peer counts it towards bootstrapping another cluster.
+    fn update_peer_finder(&self, leader: Option<RaftNodeId>) {
+        let state = self.coordinator.current_state();
+        let term = self.coordinator.current_term();
+        let cluster_uuid = (state.cluster_uuid
+            != quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID
+            || !self.coordinator.voters().is_empty())
+        .then(|| state.cluster_uuid.clone());
+        let mut view = self.finder_view.lock();
+        if view.term != term {
+            view.term = term;
+            self.peer_finder.set_current_term(term);
+        }
+        if view.cluster_uuid != cluster_uuid {
+            view.cluster_uuid = cluster_uuid.clone();
+            self.peer_finder.set_cluster_uuid(cluster_uuid);
+        }
+        if view.leader == leader {
+            return;
+        }
+        match leader {
+            Some(raft_id) => {
+                let node = if raft_id == self.coordinator.raft_id() {
+                    Some(self.local.clone())
+                } else {
+                    state
+                        .nodes
+                        .values()
+                        .find(|n| raft_id_for(&n.id.0) == raft_id)
+                        .cloned()
+                };
+                // Only once the leader is known by its full description.
+                if let Some(node) = node {
+                    view.leader = Some(raft_id);
+                    self.peer_finder.deactivate(node);
+                }
+            }
+            None => {
+                view.leader = None;
+                let masters = state
+                    .nodes
+                    .values()
+                    .filter(|n| n.is_master_eligible() && n.id != self.local.id)
+                    .map(|n| n.transport_address.clone())
+                    .collect();
+                self.peer_finder.activate(masters);
+            }
         }
     }
 

@@ -74,7 +74,7 @@ async fn start_node(network: &InMemoryNetwork, i: usize, n: usize) -> TestNode {
         ..DiscoverySettings::default()
     };
     let finder = PeerFinder::new(node.clone(), settings.initial_master_nodes.clone(), None);
-    let (handle, _masters) = PeerFinderShell::spawn(
+    let (handle, masters_found) = PeerFinderShell::spawn(
         finder,
         transport.clone(),
         seed_addresses_resolver(&settings, vec![address(i)]),
@@ -86,6 +86,7 @@ async fn start_node(network: &InMemoryNetwork, i: usize, n: usize) -> TestNode {
         coordinator.clone(),
         transport,
         handle,
+        masters_found,
         settings,
     );
     dispatcher.attach_formation(formation.clone());
@@ -181,6 +182,38 @@ async fn three_nodes_discover_bootstrap_elect_and_fail_over() {
             .count(),
         1
     );
+}
+
+/// The third node starts after the first two have formed a cluster (the race a real start-up
+/// hits when one process is slow): it must not bootstrap a cluster of its own from the two
+/// peers it finds, but join the elected master and become a voter.
+#[tokio::test(start_paused = true)]
+async fn a_late_node_joins_the_formed_cluster_instead_of_bootstrapping() {
+    let network = InMemoryNetwork::new(11);
+    let mut nodes = vec![
+        start_node(&network, 0, 3).await,
+        start_node(&network, 1, 3).await,
+    ];
+    until(Duration::from_secs(60), || {
+        formed(&nodes.iter().collect::<Vec<_>>(), 2)
+    })
+    .await;
+    let uuid = nodes[0].coordinator.current_state().cluster_uuid.clone();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    nodes.push(start_node(&network, 2, 3).await);
+    until(Duration::from_secs(60), || {
+        formed(&nodes.iter().collect::<Vec<_>>(), 3)
+    })
+    .await;
+    assert_eq!(nodes[2].coordinator.current_state().cluster_uuid, uuid);
+    let leader = nodes
+        .iter()
+        .find(|n| n.coordinator.is_leader())
+        .expect("a leader");
+    until(Duration::from_secs(30), || {
+        leader.coordinator.voters().len() == 3
+    })
+    .await;
 }
 
 #[test]

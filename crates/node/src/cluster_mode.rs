@@ -225,7 +225,7 @@ pub async fn start_cluster_mode(
         cluster.discovery.initial_master_nodes.clone(),
         None,
     );
-    let (peer_finder, _masters) = PeerFinderShell::spawn(
+    let (peer_finder, masters_found) = PeerFinderShell::spawn(
         finder,
         transport.clone(),
         seed_addresses_resolver(&cluster.discovery, vec![publish.clone()]),
@@ -237,6 +237,7 @@ pub async fn start_cluster_mode(
         coordinator.clone(),
         transport,
         peer_finder,
+        masters_found,
         cluster.discovery.clone(),
     );
     dispatcher.attach_formation(formation);

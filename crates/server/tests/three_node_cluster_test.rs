@@ -23,6 +23,9 @@ impl Drop for Cluster {
             let _ = c.kill();
             let _ = c.wait();
         }
+        if std::thread::panicking() {
+            support::print_logs(self._dir.path());
+        }
     }
 }
 

@@ -247,6 +247,11 @@ impl Coordinator {
         })
     }
 
+    /// The log index of the last snapshot this node built or installed, if any.
+    pub fn snapshot_index(&self) -> Option<u64> {
+        self.raft.metrics().borrow().snapshot.map(|id| id.index)
+    }
+
     /// Whether this node is the master right now (by its own view; a deposed master learns
     /// it on its next heartbeat round).
     pub fn is_leader(&self) -> bool {

@@ -400,6 +400,12 @@ async fn a_restarted_node_recovers_its_state_from_disk() {
                     .unwrap(),
             );
         }
+        // Snapshots are built in the background: wait for one before stopping.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while coordinator.snapshot_index().is_none() {
+            assert!(tokio::time::Instant::now() < deadline, "no snapshot built");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         coordinator.shutdown().await;
         last.unwrap()
     };

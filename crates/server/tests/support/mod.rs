@@ -98,3 +98,19 @@ pub fn wait_for<T>(limit: Duration, what: &str, mut check: impl FnMut() -> Optio
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Prints every `*.log` file under `dir` (recursively) to stderr, for a failing test's output.
+pub fn print_logs(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            print_logs(&path);
+        } else if path.extension().is_some_and(|e| e == "log") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            eprintln!("===== {} =====\n{text}", path.display());
+        }
+    }
+}
