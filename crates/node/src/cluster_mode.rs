@@ -34,6 +34,11 @@ pub const SUBMIT_ACTION: &str = "internal:cluster/coordination/submit";
 /// How long a change waits for a master (Elasticsearch's default `master_timeout`).
 const MASTER_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a node keeps its master without hearing from it (a master: without a quorum
+/// acknowledging it) before it applies `cluster.no_master_block`. Elasticsearch's leader
+/// checks take 3 failed checks of 1 s; Quarry's heartbeats run every 150 ms.
+pub const NO_MASTER_WINDOW: Duration = Duration::from_secs(2);
+
 /// Sends cluster-state changes to the master: proposes them when this node is the master,
 /// forwards them over the transport otherwise.
 #[derive(Clone)]
@@ -111,6 +116,11 @@ impl RaftSubmitter {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Whether a master is live (leader checks): heard from within [`NO_MASTER_WINDOW`].
+    pub fn has_active_master(&self) -> bool {
+        self.coordinator.has_active_master(NO_MASTER_WINDOW)
     }
 
     /// Resolves once Raft reports a leader other than `node_id` (checked every 50 ms).

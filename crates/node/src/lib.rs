@@ -13,6 +13,7 @@ pub mod discovery;
 pub mod gateway;
 pub mod indices_service;
 pub mod master_service;
+pub mod no_master_block;
 pub mod node;
 pub mod node_config;
 pub mod node_stats;

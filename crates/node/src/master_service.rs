@@ -67,6 +67,12 @@ impl MasterService {
         &self.indices
     }
 
+    /// Whether a live master orders cluster changes: always in single-node mode; in a cluster,
+    /// Raft's view (see `Coordinator::has_active_master`).
+    pub fn has_active_master(&self) -> bool {
+        self.raft.get().is_none_or(|raft| raft.has_active_master())
+    }
+
     /// Applies the commands in order as one batch: all succeed, or the state is unchanged and the
     /// first error is returned.
     pub async fn submit(&self, cmds: Vec<ClusterCommand>) -> Result<Arc<ClusterState>, EsError> {

@@ -96,6 +96,15 @@ impl NodeSettings {
         let cluster_name = text("cluster.name")?.unwrap_or_else(|| "quarry".to_string());
         validate_cluster_name(&cluster_name)?;
         let node_name = text("node.name")?.unwrap_or_else(default_node_name);
+        if let Some(block) = text(quarry_node::no_master_block::NO_MASTER_BLOCK_SETTING)? {
+            quarry_node::no_master_block::NoMasterBlock::parse(&block).map_err(|e| {
+                SettingsError::invalid(
+                    quarry_node::no_master_block::NO_MASTER_BLOCK_SETTING,
+                    block.clone(),
+                    Some(e.reason),
+                )
+            })?;
+        }
 
         let network_host = list("network.host")?.unwrap_or_else(|| vec!["_local_".to_string()]);
         let http_host = match list("http.bind_host")? {

@@ -317,3 +317,14 @@ fn logger_settings_become_filter_directives() {
         "debug,quarry_node::coordination=trace"
     );
 }
+
+#[test]
+fn no_master_block_accepts_the_elasticsearch_values_and_names_the_key_otherwise() {
+    for value in ["write", "all", "metadata_write"] {
+        load("", &[&format!("cluster.no_master_block={value}")]).unwrap();
+    }
+    let err = load("cluster.no_master_block: sometimes\n", &[]).unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("[cluster.no_master_block]"), "{text}");
+    assert!(text.contains("[sometimes]"), "{text}");
+}

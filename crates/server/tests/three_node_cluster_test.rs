@@ -9,7 +9,7 @@ mod support;
 use serde_json::Value;
 use std::process::Child;
 use std::time::{Duration, Instant};
-use support::{free_port, http, start_quarry, wait_for};
+use support::{free_ports, http, start_quarry, wait_for};
 
 struct Cluster {
     http: Vec<u16>,
@@ -31,8 +31,8 @@ impl Drop for Cluster {
 
 fn start_cluster() -> Cluster {
     let dir = tempfile::tempdir().unwrap();
-    let http: Vec<u16> = (0..3).map(|_| free_port()).collect();
-    let transport: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let ports = free_ports(6);
+    let (http, transport) = (ports[..3].to_vec(), ports[3..].to_vec());
     let seeds: Vec<String> = transport.iter().map(|p| format!("127.0.0.1:{p}")).collect();
     let mut children = Vec::new();
     for i in 0..3 {

@@ -108,6 +108,7 @@ impl Slot {
 
 impl Node {
     pub async fn bulk(&self, req: BulkRequest) -> Result<ActionResponse, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         let started = Instant::now();
         let items = parse_bulk(&req.body, &req.defaults)?;
         let error_trace = req.error_trace;

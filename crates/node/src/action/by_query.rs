@@ -52,6 +52,7 @@ impl Node {
         body: Option<Value>,
         qp: BTreeMap<String, String>,
     ) -> Result<Value, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         let started = Instant::now();
         let hits = self
             .matching_docs(exprs, params, body.as_ref(), &qp)
@@ -104,6 +105,7 @@ impl Node {
         body: Option<Value>,
         qp: BTreeMap<String, String>,
     ) -> Result<Value, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         if body.as_ref().and_then(|b| b.get("script")).is_some() {
             return Err(EsError::illegal_argument(
                 "scripts are not supported yet: [script]",
@@ -168,6 +170,7 @@ impl Node {
         body: &Value,
         qp: BTreeMap<String, String>,
     ) -> Result<Value, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         let started = Instant::now();
         let source = body.get("source").ok_or_else(|| {
             EsError::action_request_validation(&[

@@ -196,6 +196,7 @@ pub fn auto_id() -> String {
 
 impl Node {
     pub async fn index_document(&self, req: IndexDocRequest) -> Result<ActionResponse, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         let id = match &req.id {
             Some(id) => {
                 validate_id(id)?;
@@ -367,6 +368,7 @@ impl Node {
         version: VersionParams,
         refresh: RefreshPolicy,
     ) -> Result<ActionResponse, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         let check = version.to_check()?;
         let state = self.state();
         let write = quarry_cluster::index_name_expression_resolver::resolve_write_index(
@@ -432,6 +434,7 @@ impl Node {
         id: &str,
         routing: Option<&str>,
     ) -> Result<std::sync::Arc<quarry_index::IndexShard>, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Read)?;
         let state = self.state();
         let meta = state
             .index(index)

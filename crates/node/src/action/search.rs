@@ -98,6 +98,7 @@ impl Node {
         exprs: &[String],
         params: &IndicesParams,
     ) -> Result<(Vec<SearchShard>, usize, u32), EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Read)?;
         let indices = self.resolve(
             exprs,
             IndicesOptions::strict_expand_open_forbid_closed(),

@@ -157,6 +157,7 @@ fn parse_update_body(body: &Value) -> Result<(Option<Value>, Option<Value>, bool
 
 impl Node {
     pub async fn update_document(&self, req: UpdateRequest) -> Result<ActionResponse, EsError> {
+        self.check_no_master_block(crate::no_master_block::BlockLevel::Write)?;
         let (doc, upsert, doc_as_upsert, detect_noop) = parse_update_body(&req.body)?;
         let requested_check = req.version.to_check()?;
         if matches!(requested_check, VersionCheck::External { .. }) {

@@ -247,6 +247,24 @@ impl Coordinator {
         })
     }
 
+    /// Whether this node has a live master right now (Elasticsearch's leader checks): as the
+    /// master, a quorum acknowledged it within `window`; as a follower, it knows a master and
+    /// heard from it within `window`. Without one, writes meet `cluster.no_master_block`.
+    pub fn has_active_master(&self, window: Duration) -> bool {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        if metrics.state == ServerState::Leader {
+            let voters: BTreeSet<RaftNodeId> =
+                metrics.membership_config.membership().voter_ids().collect();
+            // A single-voter configuration is its own quorum.
+            return voters.len() <= 1 && voters.contains(&self.raft_id)
+                || metrics
+                    .millis_since_quorum_ack
+                    .is_some_and(|ms| u128::from(ms) <= window.as_millis());
+        }
+        metrics.current_leader.is_some() && self.election.contact.elapsed() <= window
+    }
+
     /// The log index of the last snapshot this node built or installed, if any.
     pub fn snapshot_index(&self) -> Option<u64> {
         self.raft.metrics().borrow().snapshot.map(|id| id.index)

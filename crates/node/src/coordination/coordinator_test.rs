@@ -289,6 +289,11 @@ async fn a_minority_cannot_elect_or_commit() {
         .propose(create_index("logs"))
         .await
         .unwrap();
+    let window = Duration::from_secs(2);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(ids
+        .iter()
+        .all(|id| cluster.coordinators[id].has_active_master(window)));
 
     // Isolate the master: it is a minority of one and cannot commit anything.
     cluster
@@ -313,6 +318,12 @@ async fn a_minority_cannot_elect_or_commit() {
         .unwrap();
     assert!(next.index("lost").is_none());
     assert!(next.version > state.version);
+    // The isolated old master knows it has no quorum (no-master block); the majority has one.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(!cluster.coordinators[&leader].has_active_master(window));
+    assert!(majority
+        .iter()
+        .all(|id| cluster.coordinators[id].has_active_master(window)));
 
     // Healing the partition: the old master follows the new one and catches up.
     cluster

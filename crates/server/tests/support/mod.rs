@@ -17,6 +17,17 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `n` distinct free ports (all held open until every one is chosen).
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let listeners: Vec<TcpListener> = (0..n)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    listeners
+        .iter()
+        .map(|l| l.local_addr().unwrap().port())
+        .collect()
+}
+
 pub fn http(
     port: u16,
     method: &str,
@@ -63,28 +74,40 @@ pub fn http(
     Ok((status, serde_json::from_slice(&buf).unwrap_or(Value::Null)))
 }
 
-/// Starts `quarry` with `-E` settings and waits until `GET /` answers on `http_port`.
+/// Starts `quarry` with `-E` settings and waits until `GET /` answers on `http_port`. The
+/// node's console output goes to a file that is printed if it does not come up.
 pub fn start_quarry(http_port: u16, settings: &[String]) -> Child {
+    let out_path = std::env::temp_dir().join(format!(
+        "quarry-test-{}-{http_port}.out",
+        std::process::id()
+    ));
+    let out = std::fs::File::create(&out_path).expect("console file");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_quarry"));
     cmd.arg("-E").arg(format!("http.port={http_port}"));
     for s in settings {
         cmd.arg("-E").arg(s);
     }
     let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(Stdio::from(out.try_clone().expect("console file")))
+        .stderr(Stdio::from(out))
         .spawn()
         .expect("quarry starts");
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
         if let Ok((200, _)) = http(http_port, "GET", "/", None) {
+            let _ = std::fs::remove_file(&out_path);
             return child;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            let console = std::fs::read_to_string(&out_path).unwrap_or_default();
+            panic!("quarry on port {http_port} exited with {status}:\n{console}");
         }
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("quarry did not answer on port {http_port}");
+    let console = std::fs::read_to_string(&out_path).unwrap_or_default();
+    panic!("quarry did not answer on port {http_port}:\n{console}");
 }
 
 /// Polls `check` every 100 ms until it returns `Some`, or panics after `limit`.
