@@ -202,6 +202,16 @@ pub async fn start_cluster_mode(
     )
     .await
     .map_err(|e| EsError::illegal_state(format!("failed to bind transport: {e}")))?;
+    if let Some(host) = &cluster.publish_host {
+        let bound = server.publish_address();
+        let port = bound.rsplit(':').next().unwrap_or_default();
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.clone()
+        };
+        server.set_publish_address(format!("{host}:{port}"));
+    }
     let publish = server.publish_address();
     let transport: SharedTransport = Arc::new(server.transport());
     let coordinator = Arc::new(

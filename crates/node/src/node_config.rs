@@ -32,6 +32,9 @@ pub struct ClusterModeConfig {
     pub transport_host: String,
     /// `transport.port`: a port or a range (`9300-9400`, the first free one is used).
     pub transport_ports: String,
+    /// The address other nodes reach this one at when it differs from the bound one
+    /// (`transport.publish_host`, else `network.publish_host`).
+    pub publish_host: Option<String>,
     pub discovery: crate::discovery::DiscoverySettings,
 }
 

@@ -56,7 +56,16 @@ impl Cli {
     /// Runs the whole settings pipeline with the process environment.
     pub fn load_node_settings(&self) -> Result<NodeSettings, SettingsError> {
         let env = |name: &str| std::env::var(name).ok();
-        let raw = load_raw_settings(self.config_file().as_deref(), &self.settings, &env)?;
-        NodeSettings::from_settings(raw)
+        let file = self.config_file();
+        let raw = load_raw_settings(file.as_deref(), &self.settings, &env)?;
+        let mut settings = NodeSettings::from_settings(raw)?;
+        if let Some(dir) = file.as_deref().and_then(|f| f.parent()) {
+            settings.config_dir = if dir.as_os_str().is_empty() {
+                std::path::PathBuf::from(".")
+            } else {
+                dir.to_path_buf()
+            };
+        }
+        Ok(settings)
     }
 }

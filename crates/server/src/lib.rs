@@ -6,6 +6,7 @@
 //! `quarry-node` and `quarry-rest`.
 
 pub mod cli;
+pub mod cluster_mode_settings;
 pub mod known_settings;
 pub mod logging;
 pub mod node_role;

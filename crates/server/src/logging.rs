@@ -14,7 +14,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
 
-/// The filter directives for `settings` (ignoring `RUST_LOG`): `"info,quarry_node=debug"`.
+/// The filter directives for `settings` (ignoring `RUST_LOG`):
+/// `"info,openraft=warn,quarry_node=debug"`.
 pub fn filter_directives(settings: &NodeSettings) -> String {
     let mut directives = Vec::new();
     let level = settings
@@ -23,6 +24,11 @@ pub fn filter_directives(settings: &NodeSettings) -> String {
         .and_then(|v| parse_log_level("logger.level", v).ok())
         .unwrap_or_else(|| "info".to_string());
     directives.push(tracing_level(&level).to_string());
+    // openraft reports every vote and election at info; Quarry logs what matters about
+    // elections itself, so the library speaks up only for warnings unless asked.
+    if settings.raw.with_prefix("logger.openraft").next().is_none() {
+        directives.push("openraft=warn".to_string());
+    }
     for (key, value) in settings.raw.with_prefix("logger.") {
         if key == "logger.level" {
             continue;

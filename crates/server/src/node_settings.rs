@@ -78,6 +78,9 @@ pub struct NodeSettings {
     pub node_attr: BTreeMap<String, String>,
     /// All settings as given, after substitution (what `_nodes/settings` shows).
     pub raw: Settings,
+    /// The directory of the config file (`unicast_hosts.txt` of the file seed provider lives
+    /// there); `config` unless the CLI read a file elsewhere.
+    pub config_dir: std::path::PathBuf,
 }
 
 impl NodeSettings {
@@ -153,7 +156,8 @@ impl NodeSettings {
         let discovery_type = match text("discovery.type")?.as_deref() {
             // Single-node stays the default only while nothing points at other nodes.
             None if !discovery_seed_hosts.is_empty()
-                || !cluster_initial_master_nodes.is_empty() =>
+                || !cluster_initial_master_nodes.is_empty()
+                || raw.get("discovery.seed_providers").is_some() =>
             {
                 DiscoveryType::MultiNode
             }
@@ -221,6 +225,7 @@ impl NodeSettings {
             action_destructive_requires_name: boolean("action.destructive_requires_name", true)?,
             node_attr,
             raw,
+            config_dir: std::path::PathBuf::from("config"),
         })
     }
 

@@ -314,8 +314,10 @@ fn logger_settings_become_filter_directives() {
     .unwrap();
     assert_eq!(
         crate::logging::filter_directives(&s),
-        "debug,quarry_node::coordination=trace"
+        "debug,openraft=warn,quarry_node::coordination=trace"
     );
+    let s = load("logger.openraft: debug\n", &[]).unwrap();
+    assert_eq!(crate::logging::filter_directives(&s), "info,openraft=debug");
 }
 
 #[test]

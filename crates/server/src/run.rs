@@ -2,12 +2,10 @@
 //! `http.port`), starts `quarry_node::Node`, serves `quarry_rest::router` with TCP_NODELAY, and
 //! flushes every shard on SIGINT/SIGTERM.
 
+use crate::cluster_mode_settings::cluster_mode_config;
 use crate::node_settings::NodeSettings;
-use crate::node_settings::{resolve_host, DiscoveryType};
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use quarry_node::discovery::DiscoverySettings;
-use quarry_node::node_config::ClusterModeConfig;
 use quarry_node::{Node, NodeConfig};
 use std::net::SocketAddr;
 
@@ -33,41 +31,6 @@ async fn bind(settings: &NodeSettings) -> anyhow::Result<tokio::net::TcpListener
         settings.http_port,
         last_err.map(|e| e.to_string()).unwrap_or_default()
     ))
-}
-
-/// The multi-node part of the configuration; `None` with `discovery.type: single-node`.
-fn cluster_mode_config(settings: &NodeSettings) -> anyhow::Result<Option<ClusterModeConfig>> {
-    if settings.discovery_type == DiscoveryType::SingleNode {
-        return Ok(None);
-    }
-    let host = settings
-        .network_host
-        .iter()
-        .find_map(|h| {
-            resolve_host("network.host", h)
-                .ok()
-                .and_then(|ips| ips.first().copied())
-        })
-        .context("no address to bind [transport.host]")?;
-    let (first, last) = settings
-        .transport_port
-        .ranges
-        .first()
-        .copied()
-        .context("[transport.port] is empty")?;
-    let discovery = DiscoverySettings {
-        single_node: false,
-        seed_hosts: settings.discovery_seed_hosts.clone(),
-        initial_master_nodes: settings.cluster_initial_master_nodes.clone(),
-        default_transport_port: first,
-        config_dir: std::path::PathBuf::from("config"),
-        ..DiscoverySettings::default()
-    };
-    Ok(Some(ClusterModeConfig {
-        transport_host: host.to_string(),
-        transport_ports: format!("{first}-{last}"),
-        discovery,
-    }))
 }
 
 /// Runs the node until shutdown.

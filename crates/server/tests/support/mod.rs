@@ -34,7 +34,21 @@ pub fn http(
     path: &str,
     body: Option<&str>,
 ) -> std::io::Result<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    http_to("127.0.0.1", port, method, path, body)
+}
+
+/// One HTTP/1.1 request to `host:port` (connect timeout 2 s, read timeout 30 s).
+pub fn http_to(
+    host: &str,
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> std::io::Result<(u16, Value)> {
+    let address: std::net::SocketAddr = format!("{host}:{port}")
+        .parse()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut s = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
     let body = body.unwrap_or("");
     write!(
@@ -129,7 +143,7 @@ pub fn print_logs(dir: &std::path::Path) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        if path.is_dir() && !path.ends_with("_state") {
             print_logs(&path);
         } else if path.extension().is_some_and(|e| e == "log") {
             let text = std::fs::read_to_string(&path).unwrap_or_default();
