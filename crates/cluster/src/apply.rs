@@ -14,6 +14,7 @@
 use crate::allocation::{fail_shard_copy, normalize_in_sync_allocations, reroute};
 use crate::cluster_command::ClusterCommand;
 use crate::cluster_state::ClusterState;
+use crate::coordination_metadata::{normalized_config, MISSING_VALUE_MARKER};
 use crate::shard_routing::{reason, UnassignedInfo};
 use crate::{apply_aliases, apply_index, apply_templates};
 use quarry_types::EsError;
@@ -248,6 +249,43 @@ pub fn apply(
             apply_templates::update_cluster_settings(&mut next, &persistent, &transient)?;
             true
         }
+        ClusterCommand::SetVotingConfiguration {
+            term,
+            committed,
+            accepted,
+        } => {
+            let coordination = &mut next.metadata.coordination;
+            if term < coordination.term {
+                return Ok(state.clone());
+            }
+            coordination.term = term;
+            coordination.last_committed_config = normalized_config(&committed);
+            coordination.last_accepted_config = normalized_config(&accepted);
+            false
+        }
+        ClusterCommand::AddVotingConfigExclusions(exclusions) => {
+            let existing = &mut next.metadata.coordination.voting_config_exclusions;
+            for exclusion in exclusions {
+                if exclusion.node_id.is_empty()
+                    || exclusion.node_name.is_empty()
+                    || exclusion.node_id == MISSING_VALUE_MARKER
+                        && exclusion.node_name == MISSING_VALUE_MARKER
+                {
+                    return Err(EsError::illegal_argument(format!(
+                        "invalid voting config exclusion {}",
+                        exclusion.describe()
+                    )));
+                }
+                if !existing.contains(&exclusion) {
+                    existing.push(exclusion);
+                }
+            }
+            false
+        }
+        ClusterCommand::ClearVotingConfigExclusions => {
+            next.metadata.coordination.voting_config_exclusions.clear();
+            false
+        }
     };
     if needs_reroute {
         apply_index::auto_expand_replicas(&mut next, now);
@@ -301,6 +339,9 @@ fn bump_index_versions(prev: &ClusterState, next: &mut ClusterState) {
     }
 }
 
+#[cfg(test)]
+#[path = "apply_coordination_test.rs"]
+mod apply_coordination_test;
 #[cfg(test)]
 #[path = "apply_test.rs"]
 mod apply_test;

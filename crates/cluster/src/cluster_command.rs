@@ -5,6 +5,7 @@
 //! anything (that is `apply`).
 
 use crate::cluster_state::DiscoveryNode;
+use crate::coordination_metadata::VotingConfigExclusion;
 use crate::index_metadata::mapping_as_json;
 use crate::templates::{ComponentTemplate, ComposableIndexTemplate};
 use quarry_types::{AllocationId, EsError, Mapping, NodeId, Settings, ShardId};
@@ -213,6 +214,17 @@ pub enum ClusterCommand {
     },
     /// Runs allocation again (delayed replicas whose timeout passed, throttled shards).
     Reroute,
+    /// The elected master records the voting configuration (node ids) after it changed the
+    /// Raft membership, with its term. Ignored when `term` is older than the recorded one.
+    SetVotingConfiguration {
+        term: u64,
+        committed: Vec<String>,
+        accepted: Vec<String>,
+    },
+    /// `POST _cluster/voting_config_exclusions` (resolved; already present ones are skipped).
+    AddVotingConfigExclusions(Vec<VotingConfigExclusion>),
+    /// `DELETE _cluster/voting_config_exclusions`.
+    ClearVotingConfigExclusions,
 }
 
 #[cfg(test)]

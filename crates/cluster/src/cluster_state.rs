@@ -5,6 +5,7 @@
 //! Owns: the state's shape and its invariants. Must not change state (that is `apply`) or
 //! decide allocation (that is `allocation/`).
 
+use crate::coordination_metadata::CoordinationMetadata;
 use crate::index_metadata::IndexMetadata;
 use crate::routing_table::RoutingTable;
 use crate::templates::{ComponentTemplate, ComposableIndexTemplate};
@@ -51,6 +52,9 @@ pub struct Metadata {
     pub component_templates: BTreeMap<String, ComponentTemplate>,
     pub persistent_settings: Settings,
     pub transient_settings: Settings,
+    /// `cluster_coordination`: term, voting configurations and exclusions.
+    #[serde(default)]
+    pub coordination: CoordinationMetadata,
 }
 
 impl Metadata {
@@ -181,6 +185,7 @@ impl ClusterState {
             "nodes": nodes,
             "metadata": {
                 "cluster_uuid": self.cluster_uuid,
+                "cluster_coordination": self.metadata.coordination.to_json(),
                 "templates": {},
                 "indices": indices,
                 "index_template": { "index_template": templates },
@@ -194,6 +199,7 @@ impl ClusterState {
 
     /// Checks the invariants; `Err` describes the first violation.
     pub fn validate(&self) -> Result<(), String> {
+        self.metadata.coordination.validate()?;
         if let Some(master) = &self.master_node {
             if !self.nodes.contains_key(master) {
                 return Err(format!("master node [{master}] is not in the node list"));

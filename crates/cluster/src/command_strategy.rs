@@ -1,6 +1,7 @@
 //! Random cluster commands for the property tests: a generator of abstract operations and their
 //! translation into the `ClusterCommand` a master would propose in a given state. Test-only.
 
+use crate::coordination_metadata::{VotingConfigExclusion, MISSING_VALUE_MARKER};
 use crate::test_support::*;
 use crate::{AliasAction, ClusterCommand, ClusterState};
 use proptest::prelude::*;
@@ -23,6 +24,11 @@ pub(crate) enum Op {
     Close(u8),
     Open(u8),
     Reroute,
+    /// Exclude node `n{0}`: by id and name when `true`, as an unknown id otherwise.
+    AddExclusion(u8, bool),
+    ClearExclusions,
+    /// Record a voting configuration: a term and a bit mask over `n0..n4`.
+    SetVotingConfig(u8, u8),
 }
 
 pub(crate) fn op() -> impl Strategy<Value = Op> {
@@ -43,6 +49,9 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         (0u8..4).prop_map(Op::Close),
         (0u8..4).prop_map(Op::Open),
         Just(Op::Reroute),
+        (0u8..6, any::<bool>()).prop_map(|(n, known)| Op::AddExclusion(n, known)),
+        Just(Op::ClearExclusions),
+        (0u8..4, 0u8..32).prop_map(|(t, mask)| Op::SetVotingConfig(t, mask)),
     ]
 }
 
@@ -112,5 +121,26 @@ pub(crate) fn to_command(s: &ClusterState, op: &Op) -> Option<ClusterCommand> {
         Op::Close(i) => ClusterCommand::CloseIndices(vec![index(i)]),
         Op::Open(i) => ClusterCommand::OpenIndices(vec![index(i)]),
         Op::Reroute => ClusterCommand::Reroute,
+        Op::AddExclusion(n, known) => {
+            let id = format!("n{n}");
+            let name = if *known {
+                id.clone()
+            } else {
+                MISSING_VALUE_MARKER.to_string()
+            };
+            ClusterCommand::AddVotingConfigExclusions(vec![VotingConfigExclusion::new(id, name)])
+        }
+        Op::ClearExclusions => ClusterCommand::ClearVotingConfigExclusions,
+        Op::SetVotingConfig(term, mask) => {
+            let ids: Vec<String> = (0..5)
+                .filter(|i| mask & (1 << i) != 0)
+                .map(|i| format!("n{i}"))
+                .collect();
+            ClusterCommand::SetVotingConfiguration {
+                term: u64::from(*term),
+                committed: ids.iter().rev().cloned().collect(),
+                accepted: ids,
+            }
+        }
     })
 }

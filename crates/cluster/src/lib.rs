@@ -16,6 +16,7 @@ pub mod apply_index;
 pub mod apply_templates;
 pub mod cluster_command;
 pub mod cluster_state;
+pub mod coordination_metadata;
 pub mod health;
 pub mod human_settings;
 pub mod index_metadata;
@@ -23,14 +24,17 @@ pub mod index_name;
 pub mod index_name_expression_resolver;
 pub mod index_settings;
 pub mod operation_routing;
+pub mod reconfigurator;
 pub mod routing_table;
 pub mod shard_routing;
 pub mod template_mappings;
 pub mod templates;
+pub mod voting_config_exclusions;
 
 pub use apply::{apply, ApplyContext};
 pub use cluster_command::{AliasAction, ClusterCommand};
 pub use cluster_state::{ClusterState, DiscoveryNode, Metadata};
+pub use coordination_metadata::{CoordinationMetadata, VotingConfigExclusion};
 pub use health::{ClusterHealth, HealthLevel, HealthStatus};
 pub use index_metadata::{AliasMetadata, IndexMetadata, IndexState};
 pub use index_name_expression_resolver::{

@@ -7,11 +7,13 @@
 //!  Raft leader (= master)   --propose-->  Bootstrap{cluster_uuid}, AddNode(self), ElectMaster(self)
 //!  follower                 --internal:cluster/coordination/join--> master
 //!  master on join           --> add_learner / change_membership (odd voting config) + AddNode
+//!  master every tick        --> voting_configuration::reconcile (exclusions, auto-shrink)
 //! ```
 //!
-//! Decisions are pure functions ([`desired_voters`], [`raft_id_for`]); this module only carries
-//! them out on a tick. Owns: the formation loop and the join action. Must not touch shards or
-//! the REST layer; it is not yet used by `Node::start` (single-node stays the default).
+//! Decisions are pure functions ([`crate::voting_configuration::desired_voters`],
+//! [`raft_id_for`]); this module only carries them out on a tick. Owns: the formation loop and
+//! the join action. Must not touch shards or the REST layer; it is not yet used by
+//! `Node::start` (single-node stays the default).
 
 use crate::coordination::{Coordinator, RaftNode, RaftNodeId};
 use crate::discovery::peer_finder_shell::ActiveMasterFound;
@@ -69,23 +71,6 @@ pub fn raft_node_of(node: &DiscoveryNode) -> RaftNode {
     }
 }
 
-/// The voting configuration for the master-eligible nodes of a cluster: all of them when their
-/// number is odd, otherwise all but one (never the master), so the configuration stays odd as
-/// Elasticsearch keeps it (`cluster.auto_shrink_voting_configuration`).
-pub fn desired_voters(
-    master_eligible: &BTreeSet<RaftNodeId>,
-    master: RaftNodeId,
-) -> BTreeSet<RaftNodeId> {
-    let mut voters = master_eligible.clone();
-    voters.insert(master);
-    if voters.len().is_multiple_of(2) {
-        if let Some(drop) = voters.iter().rev().find(|id| **id != master).copied() {
-            voters.remove(&drop);
-        }
-    }
-    voters
-}
-
 #[derive(serde::Serialize, serde::Deserialize)]
 struct JoinRequest {
     node: DiscoveryNode,
@@ -105,6 +90,8 @@ pub struct ClusterFormation {
     /// the cluster UUID it reports.
     finder_view: parking_lot::Mutex<FinderView>,
     settings: DiscoverySettings,
+    /// Node ids learned at bootstrap and on joins, to name the voters in the cluster state.
+    known_node_ids: parking_lot::Mutex<BTreeSet<String>>,
 }
 
 #[derive(Default)]
@@ -133,6 +120,7 @@ impl ClusterFormation {
             masters_found: parking_lot::Mutex::new(masters_found),
             finder_view: parking_lot::Mutex::new(FinderView::default()),
             settings,
+            known_node_ids: parking_lot::Mutex::new(BTreeSet::new()),
         });
         let runner = formation.clone();
         let task = tokio::spawn(async move {
@@ -282,6 +270,9 @@ impl ClusterFormation {
             }
         }
         tracing::info!(voters = ?voters.values().map(|n| n.node_name.clone()).collect::<Vec<_>>(), "bootstrapping a new cluster");
+        self.known_node_ids
+            .lock()
+            .extend(voters.values().map(|n| n.node_id.clone()));
         match self.coordinator.bootstrap(voters).await {
             Ok(()) => Ok(true),
             Err(e) if e.error_type == "illegal_state_exception" => Ok(true),
@@ -289,7 +280,8 @@ impl ClusterFormation {
         }
     }
 
-    /// The master's duties: a committed cluster UUID, itself in the node list and as master.
+    /// The master's duties: a committed cluster UUID, itself in the node list and as master,
+    /// follower checks, and the voting configuration kept as the reconfigurator wants it.
     async fn act_as_master(&self, state: &ClusterState) -> Result<(), EsError> {
         if state.cluster_uuid == quarry_cluster::apply::UNBOOTSTRAPPED_CLUSTER_UUID {
             self.coordinator
@@ -308,7 +300,9 @@ impl ClusterFormation {
                 .propose(ClusterCommand::ElectMaster(self.local.id.clone()))
                 .await?;
         }
-        self.check_followers(state).await
+        self.check_followers(state).await?;
+        let known = self.known_node_ids.lock().clone();
+        crate::voting_configuration::reconcile_voting_configuration(&self.coordinator, &known).await
     }
 
     /// Elasticsearch's `FollowersChecker`: every interval the master checks each other node;
@@ -384,6 +378,7 @@ impl ClusterFormation {
             return Err("not_master_exception: this node is not the elected master".into());
         }
         let raft_id = raft_id_for(&join.node.id.0);
+        self.known_node_ids.lock().insert(join.node.id.0.clone());
         let voters = self.coordinator.voters();
         if !voters.contains(&raft_id) {
             self.coordinator
@@ -392,14 +387,12 @@ impl ClusterFormation {
                 .map_err(|e| e.to_string())?;
             if join.node.is_master_eligible() {
                 let state = self.coordinator.current_state();
-                let mut eligible: BTreeSet<RaftNodeId> = state
-                    .nodes
-                    .values()
-                    .filter(|n| n.is_master_eligible())
-                    .map(|n| raft_id_for(&n.id.0))
-                    .collect();
-                eligible.insert(raft_id);
-                let wanted = desired_voters(&eligible, self.coordinator.raft_id());
+                let wanted = crate::voting_configuration::desired_voters(
+                    &state,
+                    self.coordinator.raft_id(),
+                    &voters,
+                    Some(&join.node),
+                );
                 if wanted != voters {
                     self.coordinator
                         .change_membership(wanted, true)

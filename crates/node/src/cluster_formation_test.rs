@@ -1,7 +1,8 @@
 //! Three master-eligible nodes in one process over the in-memory transport, on tokio's paused
 //! clock: they discover each other from seed hosts, bootstrap once from
 //! `cluster.initial_master_nodes`, elect a master, all apply the same cluster state (one UUID,
-//! three nodes, one master), and after the master is killed another one takes over.
+//! three nodes, one master), and after the master is killed another one takes over. Five
+//! nodes show the voting configuration following exclusions and shrinking as nodes leave.
 
 use super::*;
 use crate::coordination::{CoordinationStorage, CoordinatorConfig};
@@ -216,13 +217,141 @@ async fn a_late_node_joins_the_formed_cluster_instead_of_bootstrapping() {
     .await;
 }
 
-#[test]
-fn voting_configuration_stays_odd_and_keeps_the_master() {
-    let ids = |v: &[u64]| v.iter().copied().collect::<BTreeSet<u64>>();
-    assert_eq!(desired_voters(&ids(&[1, 2, 3]), 1), ids(&[1, 2, 3]));
-    assert_eq!(desired_voters(&ids(&[1, 2, 3, 4]), 4), ids(&[1, 2, 4]));
-    assert_eq!(desired_voters(&ids(&[1, 2]), 2), ids(&[2]));
-    assert_eq!(desired_voters(&ids(&[]), 9), ids(&[9]));
+fn leader_of(nodes: &[TestNode]) -> Option<&TestNode> {
+    nodes.iter().find(|n| n.coordinator.is_leader())
+}
+
+/// Starts `n` master-eligible nodes and waits until they formed a cluster whose voting
+/// configuration holds all of them and is recorded in the cluster state.
+async fn form_cluster(network: &InMemoryNetwork, n: usize) -> Vec<TestNode> {
+    let mut nodes = Vec::new();
+    for i in 0..n {
+        nodes.push(start_node(network, i, n).await);
+    }
+    until(Duration::from_secs(60), || {
+        formed(&nodes.iter().collect::<Vec<_>>(), n)
+            && leader_of(&nodes).is_some_and(|l| {
+                l.coordinator.voters().len() == n
+                    && l.coordinator
+                        .current_state()
+                        .metadata
+                        .coordination
+                        .last_committed_config
+                        .len()
+                        == n
+            })
+    })
+    .await;
+    nodes
+}
+
+/// Whether the cluster still commits changes: the master proposes a settings update.
+async fn commits_a_change(leader: &TestNode, value: &str) {
+    let settings =
+        quarry_types::Settings::from_json(&serde_json::json!({ "cluster.metadata.probe": value }))
+            .expect("settings");
+    let change = leader
+        .coordinator
+        .propose(ClusterCommand::UpdateClusterSettings {
+            persistent: settings,
+            transient: Default::default(),
+        });
+    tokio::time::timeout(Duration::from_secs(30), change)
+        .await
+        .expect("the change commits in time")
+        .expect("the change is accepted");
+}
+
+async fn stop(network: &InMemoryNetwork, node: &TestNode, i: usize) {
+    network.disconnect(&address(i));
+    node.coordinator.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn excluding_two_of_five_voters_leaves_three_and_the_cluster_available() {
+    let network = InMemoryNetwork::new(21);
+    let nodes = form_cluster(&network, 5).await;
+    let leader = leader_of(&nodes).expect("a leader");
+    let excluded: Vec<usize> = (0..5)
+        .filter(|i| nodes[*i].node.id != leader.node.id)
+        .take(2)
+        .collect();
+    let exclusions = excluded
+        .iter()
+        .map(|i| {
+            quarry_cluster::VotingConfigExclusion::new(&nodes[*i].node.id.0, &nodes[*i].node.name)
+        })
+        .collect();
+    leader
+        .coordinator
+        .propose(ClusterCommand::AddVotingConfigExclusions(exclusions))
+        .await
+        .expect("exclusions committed");
+    let excluded_ids: BTreeSet<String> = excluded
+        .iter()
+        .map(|i| nodes[*i].node.id.0.clone())
+        .collect();
+    until(Duration::from_secs(60), || {
+        let recorded = leader.coordinator.current_state();
+        let config = &recorded.metadata.coordination.last_committed_config;
+        leader.coordinator.voters().len() == 3
+            && config.len() == 3
+            && config.iter().all(|id| !excluded_ids.contains(id))
+    })
+    .await;
+    for i in &excluded {
+        assert!(!leader
+            .coordinator
+            .voters()
+            .contains(&raft_id_for(&nodes[*i].node.id.0)));
+    }
+    // The excluded nodes are still members of the cluster, just not voters.
+    assert_eq!(leader.coordinator.current_state().nodes.len(), 5);
+    commits_a_change(leader, "with-all").await;
+    // Stopping both excluded nodes costs no quorum.
+    for i in &excluded {
+        stop(&network, &nodes[*i], *i).await;
+    }
+    commits_a_change(leader, "without-excluded").await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_voting_configuration_shrinks_as_master_eligible_nodes_leave() {
+    let network = InMemoryNetwork::new(23);
+    let nodes = form_cluster(&network, 5).await;
+    let leader = leader_of(&nodes).expect("a leader");
+    let others: Vec<usize> = (0..5)
+        .filter(|i| nodes[*i].node.id != leader.node.id)
+        .collect();
+    // Two of five voters die: the follower checks remove them and the configuration shrinks
+    // to the three live nodes.
+    for i in &others[..2] {
+        stop(&network, &nodes[*i], *i).await;
+    }
+    until(Duration::from_secs(60), || {
+        let state = leader.coordinator.current_state();
+        state.nodes.len() == 3
+            && leader.coordinator.voters().len() == 3
+            && state.metadata.coordination.last_committed_config.len() == 3
+    })
+    .await;
+    for i in &others[..2] {
+        assert!(!leader
+            .coordinator
+            .voters()
+            .contains(&raft_id_for(&nodes[*i].node.id.0)));
+    }
+    // A third loss is survivable now (2 of 3 voters), which five voters with three dead
+    // would not be.
+    stop(&network, &nodes[others[2]], others[2]).await;
+    commits_a_change(leader, "two-of-three").await;
+    // Down to two live nodes, the configuration stays at three: never below three.
+    until(Duration::from_secs(60), || {
+        leader.coordinator.current_state().nodes.len() == 2
+    })
+    .await;
+    commits_a_change(leader, "still-three").await;
+    assert_eq!(leader.coordinator.voters().len(), 3);
 }
 
 #[test]

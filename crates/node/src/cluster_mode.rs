@@ -252,6 +252,13 @@ pub async fn start_cluster_mode(
         PeerFinderTimings::from(&cluster.discovery),
     );
     dispatcher.attach_peer_finder(peer_finder.clone());
+    let warning_task = crate::formation_warning_task::spawn(
+        coordinator.clone(),
+        peer_finder.clone(),
+        local_node.clone(),
+        cluster.discovery.initial_master_nodes.clone(),
+        cluster.discovery.cluster_formation_warning_timeout,
+    );
     let (formation, formation_task) = ClusterFormation::start(
         local_node.clone(),
         coordinator.clone(),
@@ -267,7 +274,7 @@ pub async fn start_cluster_mode(
         server,
         coordinator,
         local_node,
-        tasks: vec![formation_task, applier],
+        tasks: vec![formation_task, applier, warning_task],
     })
 }
 

@@ -10,6 +10,7 @@ pub mod cluster_formation;
 pub mod cluster_mode;
 pub mod coordination;
 pub mod discovery;
+pub mod formation_warning_task;
 pub mod gateway;
 pub mod indices_service;
 pub mod master_service;
@@ -20,6 +21,7 @@ pub mod node_stats;
 pub mod request_dispatcher;
 pub mod shard_counters;
 pub mod transport;
+pub mod voting_configuration;
 
 pub use node::Node;
 pub use node_config::NodeConfig;

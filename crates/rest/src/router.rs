@@ -78,6 +78,17 @@ pub fn router(node: Arc<Node>) -> Router {
     t.add(&get, "/_cluster/state/{metric}/{index}", cluster::STATE);
     t.add(&get, "/_cluster/settings", cluster::GET_SETTINGS);
     t.add(&put, "/_cluster/settings", cluster::PUT_SETTINGS);
+    t.add(&get, "/_cluster/pending_tasks", cluster::PENDING_TASKS);
+    t.add(
+        &post,
+        "/_cluster/voting_config_exclusions",
+        cluster::ADD_VOTING_CONFIG_EXCLUSIONS,
+    );
+    t.add(
+        &del,
+        "/_cluster/voting_config_exclusions",
+        cluster::CLEAR_VOTING_CONFIG_EXCLUSIONS,
+    );
     t.add(&get, "/_nodes", cluster::NODES_INFO);
     t.add(&get, "/_nodes/stats", cluster::NODES_STATS);
     t.add(&get, "/_nodes/stats/{metric}", cluster::NODES_STATS);
@@ -106,6 +117,11 @@ pub fn router(node: Arc<Node>) -> Router {
     t.add(&get, "/_cat/count/{index}", cat::COUNT);
     t.add(&get, "/_cat/aliases", cat::ALIASES);
     t.add(&get, "/_cat/aliases/{name}", cat::ALIASES);
+    t.add(&get, "/_cat/master", cat::MASTER);
+    // OpenSearch's name for the same table.
+    t.add(&get, "/_cat/cluster_manager", cat::MASTER);
+    t.add(&get, "/_cat/nodeattrs", cat::NODEATTRS);
+    t.add(&get, "/_cat/pending_tasks", cat::PENDING_TASKS);
     // templates and aliases
     t.add(&put_post, "/_index_template/{name}", indices::PUT_TEMPLATE);
     t.add(&get, "/_index_template", indices::GET_TEMPLATE);

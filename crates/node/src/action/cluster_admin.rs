@@ -282,6 +282,7 @@ impl Node {
                 json!({
                     "cluster_uuid": state.cluster_uuid,
                     "cluster_uuid_committed": true,
+                    "cluster_coordination": self.coordination_metadata(&state).to_json(),
                     "templates": {},
                     "indices": idx,
                     "index_template": {"index_template": templates},

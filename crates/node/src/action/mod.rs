@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod bulk_parser;
 pub mod by_query;
 pub mod cat;
+pub mod cat_cluster;
 pub mod cluster_admin;
 pub mod document;
 pub mod get_fields;
@@ -16,6 +17,7 @@ pub mod mget;
 pub mod search;
 pub mod stats;
 pub mod update;
+pub mod voting_config_exclusions;
 pub mod write_path;
 
 use serde_json::Value;

@@ -67,6 +67,18 @@ pub const ALIASES: RouteSpec = RouteSpec {
     handler: handler!(aliases),
     params: CAT,
 };
+pub const MASTER: RouteSpec = RouteSpec {
+    handler: handler!(master),
+    params: CAT,
+};
+pub const NODEATTRS: RouteSpec = RouteSpec {
+    handler: handler!(nodeattrs),
+    params: CAT,
+};
+pub const PENDING_TASKS: RouteSpec = RouteSpec {
+    handler: handler!(pending_tasks),
+    params: CAT,
+};
 
 fn type_cells(rows: &[Map<String, Value>]) -> Vec<Map<String, Value>> {
     rows.iter()
@@ -108,7 +120,7 @@ fn table(
 }
 
 async fn help(_node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
-    let text = "=^.^=\n/_cat/health\n/_cat/indices\n/_cat/indices/{index}\n/_cat/shards\n/_cat/shards/{index}\n/_cat/nodes\n/_cat/count\n/_cat/count/{index}\n/_cat/aliases\n/_cat/aliases/{alias}\n";
+    let text = "=^.^=\n/_cat/health\n/_cat/indices\n/_cat/indices/{index}\n/_cat/shards\n/_cat/shards/{index}\n/_cat/nodes\n/_cat/count\n/_cat/count/{index}\n/_cat/aliases\n/_cat/aliases/{alias}\n/_cat/master\n/_cat/nodeattrs\n/_cat/pending_tasks\n";
     Ok(RestResponse::text(
         200,
         text.to_string(),
@@ -189,4 +201,25 @@ async fn aliases(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsEr
         }
     }
     table(&req, &rows, cat_columns::ALIASES)
+}
+
+async fn master(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    table(&req, &node.cat_master_rows(), cat_columns::MASTER)
+}
+
+async fn nodeattrs(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    let full_id = req.flag("full_id", false)?;
+    table(
+        &req,
+        &node.cat_nodeattrs_rows(full_id),
+        cat_columns::NODEATTRS,
+    )
+}
+
+async fn pending_tasks(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    table(
+        &req,
+        &node.cat_pending_tasks_rows(),
+        cat_columns::PENDING_TASKS,
+    )
 }

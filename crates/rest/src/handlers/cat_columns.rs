@@ -261,6 +261,31 @@ pub const ALIASES: &[CatColumn] = &[
     c("is_write_index", &["w", "isWriteIndex"], "write index"),
 ];
 
+pub const MASTER: &[CatColumn] = &[
+    c("id", &[], "node id"),
+    c("host", &["h"], "host name"),
+    c("ip", &[], "ip address"),
+    c("node", &["n"], "node name"),
+];
+
+pub const NODEATTRS: &[CatColumn] = &[
+    c("node", &["name"], "node name"),
+    c("id", &["id", "nodeId"], "unique node id").hidden(),
+    c("pid", &["p"], "process id").hidden(),
+    c("host", &["h"], "host name"),
+    c("ip", &["i"], "ip address"),
+    c("port", &["po"], "bound transport port").hidden(),
+    c("attr", &["attr.name"], "attribute description"),
+    c("value", &["attr.value"], "attribute value"),
+];
+
+pub const PENDING_TASKS: &[CatColumn] = &[
+    r("insertOrder", &["o"], "task insertion order"),
+    r("timeInQueue", &["t"], "how long task has been in queue"),
+    c("priority", &["p"], "task priority"),
+    c("source", &["s"], "task source"),
+];
+
 /// Columns holding byte counts: rendered human-readable unless `bytes=` fixes the unit.
 pub const BYTE_COLUMNS: &[&str] = &[
     "store.size",
@@ -278,4 +303,4 @@ pub const BYTE_COLUMNS: &[&str] = &[
 ];
 
 /// Columns holding durations in milliseconds: human-readable unless `time=` fixes the unit.
-pub const MILLIS_COLUMNS: &[&str] = &["uptime", "unassigned.for"];
+pub const MILLIS_COLUMNS: &[&str] = &["uptime", "unassigned.for", "timeInQueue"];

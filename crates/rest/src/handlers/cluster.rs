@@ -1,10 +1,12 @@
-//! `GET /`, `_cluster/*` and `_nodes/*` handlers.
+//! `GET /`, `_cluster/*` (health, state, settings, pending tasks, voting config exclusions) and
+//! `_nodes/*` handlers.
 
 use super::indices_params;
 use crate::handler;
 use crate::rest_request::RestRequest;
 use crate::rest_response::RestResponse;
 use crate::router::RouteSpec;
+use quarry_cluster::voting_config_exclusions::AddVotingConfigExclusionsRequest;
 use quarry_cluster::HealthLevel;
 use quarry_node::action::cluster_admin::{
     parse_health_level, parse_wait_for_events, parse_wait_for_status, HealthRequest,
@@ -90,6 +92,23 @@ pub const NODES_STATS: RouteSpec = RouteSpec {
     ],
 };
 
+pub const PENDING_TASKS: RouteSpec = RouteSpec {
+    handler: handler!(pending_tasks),
+    params: &["local", "master_timeout"],
+};
+pub const ADD_VOTING_CONFIG_EXCLUSIONS: RouteSpec = RouteSpec {
+    handler: handler!(add_voting_config_exclusions),
+    params: &["node_ids", "node_names", "timeout", "master_timeout"],
+};
+pub const CLEAR_VOTING_CONFIG_EXCLUSIONS: RouteSpec = RouteSpec {
+    handler: handler!(clear_voting_config_exclusions),
+    params: &["wait_for_removal", "master_timeout"],
+};
+
+/// How long the voting-exclusion requests wait (Elasticsearch's default; `DELETE` has no
+/// parameter for it).
+const VOTING_CONFIG_EXCLUSIONS_TIMEOUT: Duration = Duration::from_secs(30);
+
 async fn info(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
     Ok(RestResponse::ok(node.info()))
 }
@@ -174,4 +193,39 @@ async fn nodes_info(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, 
 
 async fn nodes_stats(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
     Ok(RestResponse::ok(node.nodes_stats()))
+}
+
+async fn pending_tasks(node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
+    Ok(RestResponse::ok(node.pending_cluster_tasks()))
+}
+
+/// `POST /_cluster/voting_config_exclusions?node_names=..|node_ids=..&timeout=..`: an empty
+/// 200 once the nodes are out of the voting configuration.
+async fn add_voting_config_exclusions(
+    node: Arc<Node>,
+    req: RestRequest,
+) -> Result<RestResponse, EsError> {
+    let request = AddVotingConfigExclusionsRequest::new(
+        super::split(req.param("node_ids")),
+        super::split(req.param("node_names")),
+    )?;
+    if let Some(t) = req.param("timeout").filter(|t| t.trim().starts_with('-')) {
+        return Err(EsError::illegal_argument(format!(
+            "timeout [{t}] must be non-negative"
+        )));
+    }
+    let timeout = timeout_param(&req, "timeout", VOTING_CONFIG_EXCLUSIONS_TIMEOUT)?;
+    node.add_voting_config_exclusions(request, timeout).await?;
+    Ok(RestResponse::empty(200))
+}
+
+/// `DELETE /_cluster/voting_config_exclusions[?wait_for_removal=false]`.
+async fn clear_voting_config_exclusions(
+    node: Arc<Node>,
+    req: RestRequest,
+) -> Result<RestResponse, EsError> {
+    let wait_for_removal = req.flag("wait_for_removal", true)?;
+    node.clear_voting_config_exclusions(wait_for_removal, VOTING_CONFIG_EXCLUSIONS_TIMEOUT)
+        .await?;
+    Ok(RestResponse::empty(200))
 }
