@@ -32,21 +32,7 @@ use tokio::sync::mpsc;
 /// The join request a node sends to the master it found.
 pub const JOIN_ACTION: &str = "internal:cluster/coordination/join";
 
-/// The master's liveness check of each follower (`cluster.fault_detection.follower_check`).
-pub const FOLLOWER_CHECK_ACTION: &str = "internal:coordination/fault_detection/follower_check";
-/// `cluster.fault_detection.follower_check.interval` (Elasticsearch's default 1 s).
-pub const FOLLOWER_CHECK_INTERVAL: Duration = Duration::from_secs(1);
-/// `cluster.fault_detection.follower_check.timeout` (10 s).
-pub const FOLLOWER_CHECK_TIMEOUT: Duration = Duration::from_secs(10);
-/// `cluster.fault_detection.follower_check.retry_count` (3).
-pub const FOLLOWER_CHECK_RETRY_COUNT: u32 = 3;
-
-/// Whether a follower with `consecutive_failures` failed checks must be removed; a closed or
-/// refused connection counts as an immediate failure, as in Elasticsearch.
-pub fn follower_failed(consecutive_failures: u32, connection_closed: bool) -> bool {
-    connection_closed && consecutive_failures >= 1
-        || consecutive_failures >= FOLLOWER_CHECK_RETRY_COUNT
-}
+pub use crate::fault_detection::FOLLOWER_CHECK_ACTION;
 
 /// How often the formation loop looks at discovery and consensus.
 pub const FORMATION_TICK: Duration = Duration::from_millis(100);
@@ -78,8 +64,7 @@ struct JoinRequest {
 
 /// The running formation loop of one node.
 pub struct ClusterFormation {
-    /// Consecutive failed follower checks per node, and when the last round ran.
-    follower_checks: parking_lot::Mutex<(BTreeMap<NodeId, u32>, Option<tokio::time::Instant>)>,
+    followers_checker: crate::fault_detection::FollowersChecker,
     local: DiscoveryNode,
     coordinator: Arc<Coordinator>,
     transport: SharedTransport,
@@ -112,7 +97,7 @@ impl ClusterFormation {
         settings: DiscoverySettings,
     ) -> (Arc<ClusterFormation>, tokio::task::JoinHandle<()>) {
         let formation = Arc::new(ClusterFormation {
-            follower_checks: parking_lot::Mutex::new((BTreeMap::new(), None)),
+            followers_checker: Default::default(),
             local,
             coordinator,
             transport,
@@ -305,63 +290,28 @@ impl ClusterFormation {
         crate::voting_configuration::reconcile_voting_configuration(&self.coordinator, &known).await
     }
 
-    /// Elasticsearch's `FollowersChecker`: every interval the master checks each other node;
-    /// a node that fails `retry_count` checks in a row (or whose connection is closed) is
-    /// removed from the cluster state, which fails its shard copies.
+    /// Elasticsearch's `FollowersChecker` and `LagDetector` (see `fault_detection`): nodes
+    /// that fail their checks or lag too far behind are removed from the cluster state, which
+    /// fails their shard copies.
     async fn check_followers(&self, state: &ClusterState) -> Result<(), EsError> {
-        {
-            let mut checks = self.follower_checks.lock();
-            let now = tokio::time::Instant::now();
-            if checks
-                .1
-                .map(|t| now < t + FOLLOWER_CHECK_INTERVAL)
-                .unwrap_or(false)
-            {
-                return Ok(());
-            }
-            checks.1 = Some(now);
-            checks.0.retain(|id, _| state.nodes.contains_key(id));
-        }
         let followers: Vec<DiscoveryNode> = state
             .nodes
             .values()
             .filter(|n| n.id != self.local.id)
             .cloned()
             .collect();
-        let probes = followers.iter().map(|n| {
-            self.transport.send(
-                &n.transport_address,
-                FOLLOWER_CHECK_ACTION,
-                Bytes::new(),
-                FOLLOWER_CHECK_TIMEOUT,
+        let remove = self
+            .followers_checker
+            .check(
+                &self.settings.fault_detection,
+                &self.transport,
+                &followers,
+                |id| raft_id_for(&id.0),
+                self.coordinator.replication_view(),
             )
-        });
-        let results = futures::future::join_all(probes).await;
-        let mut to_remove = Vec::new();
-        {
-            let mut checks = self.follower_checks.lock();
-            for (node, result) in followers.iter().zip(results) {
-                match result {
-                    Ok(_) => {
-                        checks.0.remove(&node.id);
-                    }
-                    Err(e) => {
-                        let closed = matches!(
-                            e,
-                            crate::transport::TransportError::ConnectFailed { .. }
-                                | crate::transport::TransportError::Disconnected { .. }
-                        );
-                        let count = checks.0.entry(node.id.clone()).or_insert(0);
-                        *count += 1;
-                        if follower_failed(*count, closed) {
-                            tracing::warn!(node = %node.name, "removing node after failed follower checks: {e}");
-                            to_remove.push(node.id.clone());
-                        }
-                    }
-                }
-            }
-        }
-        for id in to_remove {
+            .await;
+        for (id, reason) in remove {
+            tracing::warn!(node = %id.0, "removing node from the cluster: {reason}");
             self.coordinator
                 .propose(ClusterCommand::RemoveNode(id))
                 .await?;

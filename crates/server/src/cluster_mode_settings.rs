@@ -14,6 +14,7 @@ use crate::setting_value::{parse_list, parse_time};
 use crate::settings_error::SettingsError;
 use anyhow::Context;
 use quarry_node::discovery::DiscoverySettings;
+use quarry_node::fault_detection::FaultDetectionSettings;
 use quarry_node::node_config::ClusterModeConfig;
 use std::net::IpAddr;
 
@@ -69,6 +70,48 @@ fn file_seed_provider(settings: &NodeSettings) -> Result<bool, SettingsError> {
     Ok(providers.iter().any(|p| p == "file"))
 }
 
+/// `cluster.fault_detection.follower_check.*` and `cluster.follower_lag.timeout`. The
+/// `leader_check.*` settings are accepted; followers detect a silent master through Raft's
+/// heartbeats and pre-vote instead (see `coordination::pre_vote`).
+fn fault_detection(settings: &NodeSettings) -> Result<FaultDetectionSettings, SettingsError> {
+    let d = FaultDetectionSettings::default();
+    let retry_key = "cluster.fault_detection.follower_check.retry_count";
+    let retry = match settings.raw.get(retry_key) {
+        Some(v) => {
+            let n = crate::setting_value::parse_int(retry_key, v, 1, i64::from(i32::MAX))?;
+            u32::try_from(n).unwrap_or(u32::MAX)
+        }
+        None => d.follower_check_retry_count,
+    };
+    Ok(FaultDetectionSettings {
+        follower_check_interval: time_or(
+            settings,
+            "cluster.fault_detection.follower_check.interval",
+            d.follower_check_interval,
+        )?,
+        follower_check_timeout: time_or(
+            settings,
+            "cluster.fault_detection.follower_check.timeout",
+            d.follower_check_timeout,
+        )?,
+        follower_check_retry_count: retry,
+        follower_lag_timeout: time_or(
+            settings,
+            "cluster.follower_lag.timeout",
+            d.follower_lag_timeout,
+        )?,
+        fs_health_enabled: match settings.raw.get("monitor.fs.health.enabled") {
+            Some(v) => crate::setting_value::parse_bool("monitor.fs.health.enabled", v)?,
+            None => d.fs_health_enabled,
+        },
+        fs_health_refresh_interval: time_or(
+            settings,
+            "monitor.fs.health.refresh_interval",
+            d.fs_health_refresh_interval,
+        )?,
+    })
+}
+
 /// The multi-node part of the configuration; `None` with `discovery.type: single-node`.
 pub fn cluster_mode_config(settings: &NodeSettings) -> anyhow::Result<Option<ClusterModeConfig>> {
     if settings.discovery_type == DiscoveryType::SingleNode {
@@ -118,6 +161,7 @@ pub fn cluster_mode_config(settings: &NodeSettings) -> anyhow::Result<Option<Clu
             "discovery.cluster_formation_warning_timeout",
             defaults.cluster_formation_warning_timeout,
         )?,
+        fault_detection: fault_detection(settings)?,
         ..defaults
     };
     Ok(Some(ClusterModeConfig {
@@ -192,5 +236,25 @@ mod tests {
             std::time::Duration::from_secs(3)
         );
         assert!(config(&[]).unwrap().is_none(), "single-node by default");
+        let c = config(&[
+            ("discovery.seed_hosts", "127.0.0.1"),
+            ("cluster.fault_detection.follower_check.interval", "2s"),
+            ("cluster.fault_detection.follower_check.retry_count", "5"),
+            ("cluster.follower_lag.timeout", "30s"),
+        ])
+        .unwrap()
+        .unwrap();
+        let fd = c.discovery.fault_detection;
+        assert_eq!(
+            fd.follower_check_interval,
+            std::time::Duration::from_secs(2)
+        );
+        assert_eq!(fd.follower_check_retry_count, 5);
+        assert_eq!(fd.follower_lag_timeout, std::time::Duration::from_secs(30));
+        assert!(config(&[
+            ("discovery.seed_hosts", "127.0.0.1"),
+            ("cluster.fault_detection.follower_check.retry_count", "0"),
+        ])
+        .is_err());
     }
 }

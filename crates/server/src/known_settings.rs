@@ -77,6 +77,36 @@ const EXACT: &[(&str, SettingKind)] = &[
     ),
     ("cluster.max_voting_config_exclusions", SettingKind::Int),
     ("cluster.follower_lag.timeout", SettingKind::Time),
+    (
+        "cluster.fault_detection.follower_check.interval",
+        SettingKind::Time,
+    ),
+    (
+        "cluster.fault_detection.follower_check.timeout",
+        SettingKind::Time,
+    ),
+    (
+        "cluster.fault_detection.follower_check.retry_count",
+        SettingKind::Int,
+    ),
+    (
+        "cluster.fault_detection.leader_check.interval",
+        SettingKind::Time,
+    ),
+    (
+        "cluster.fault_detection.leader_check.timeout",
+        SettingKind::Time,
+    ),
+    (
+        "cluster.fault_detection.leader_check.retry_count",
+        SettingKind::Int,
+    ),
+    ("monitor.fs.health.enabled", SettingKind::Bool),
+    ("monitor.fs.health.refresh_interval", SettingKind::Time),
+    (
+        "monitor.fs.health.slow_path_logging_threshold",
+        SettingKind::Time,
+    ),
     ("cluster.publish.timeout", SettingKind::Time),
     ("cluster.publish.info_timeout", SettingKind::Time),
     ("cluster.no_master_block", SettingKind::Str),
@@ -122,7 +152,6 @@ const PREFIXES: &[(&str, SettingKind)] = &[
     ("transport.", SettingKind::Any),
     ("discovery.", SettingKind::Any),
     ("cluster.routing.", SettingKind::Any),
-    ("cluster.fault_detection.", SettingKind::Any),
     ("cluster.election.", SettingKind::Any),
     ("cluster.join.", SettingKind::Any),
     ("cluster.persistent_tasks.", SettingKind::Any),

@@ -265,6 +265,21 @@ impl Coordinator {
         metrics.current_leader.is_some() && self.election.contact.elapsed() <= window
     }
 
+    /// As the master: its last log index and how far each follower has matched it (for the
+    /// lag detector); `None` on a follower.
+    pub fn replication_view(&self) -> Option<crate::fault_detection::ReplicationView> {
+        let metrics = self.raft.metrics();
+        let metrics = metrics.borrow();
+        let replication = metrics.replication.as_ref()?;
+        Some(crate::fault_detection::ReplicationView {
+            last_index: metrics.last_log_index.unwrap_or(0),
+            matched: replication
+                .iter()
+                .map(|(id, log_id)| (*id, log_id.map(|l| l.index)))
+                .collect(),
+        })
+    }
+
     /// The log index of the last snapshot this node built or installed, if any.
     pub fn snapshot_index(&self) -> Option<u64> {
         self.raft.metrics().borrow().snapshot.map(|id| id.index)

@@ -78,6 +78,8 @@ pub struct DiscoverySettings {
     pub seed_resolver_max_concurrent_resolvers: usize,
     /// `discovery.cluster_formation_warning_timeout` (10 s).
     pub cluster_formation_warning_timeout: Duration,
+    /// `cluster.fault_detection.*` and `cluster.follower_lag.timeout`.
+    pub fault_detection: crate::fault_detection::FaultDetectionSettings,
 }
 
 impl Default for DiscoverySettings {
@@ -95,6 +97,7 @@ impl Default for DiscoverySettings {
             seed_resolver_timeout: Duration::from_secs(5),
             seed_resolver_max_concurrent_resolvers: 10,
             cluster_formation_warning_timeout: Duration::from_secs(10),
+            fault_detection: Default::default(),
         }
     }
 }
