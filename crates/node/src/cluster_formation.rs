@@ -65,6 +65,8 @@ struct JoinRequest {
 /// The running formation loop of one node.
 pub struct ClusterFormation {
     followers_checker: crate::fault_detection::FollowersChecker,
+    /// `monitor.fs.health`: while unhealthy, follower checks fail and no join is sent.
+    fs_health: std::sync::OnceLock<Arc<crate::fs_health::FsHealth>>,
     local: DiscoveryNode,
     coordinator: Arc<Coordinator>,
     transport: SharedTransport,
@@ -98,6 +100,7 @@ impl ClusterFormation {
     ) -> (Arc<ClusterFormation>, tokio::task::JoinHandle<()>) {
         let formation = Arc::new(ClusterFormation {
             followers_checker: Default::default(),
+            fs_health: std::sync::OnceLock::new(),
             local,
             coordinator,
             transport,
@@ -161,7 +164,33 @@ impl ClusterFormation {
         }
     }
 
+    /// Attaches the data-path health monitor (see `fs_health`).
+    pub fn set_fs_health(&self, health: Arc<crate::fs_health::FsHealth>) {
+        let _ = self.fs_health.set(health);
+    }
+
+    /// The problem that makes this node unhealthy, if any.
+    fn health_problem(&self) -> Option<String> {
+        self.fs_health.get().and_then(|h| h.problem())
+    }
+
+    /// Serves the master's follower check: fails while the data path is unhealthy, so that
+    /// the master removes this node.
+    pub fn handle_follower_check(&self) -> Result<Bytes, String> {
+        match self.health_problem() {
+            None => Ok(Bytes::new()),
+            Some(problem) => Err(format!(
+                "node_health_check_failure_exception: handle_follower_check: node is unhealthy [{problem}], rejecting"
+            )),
+        }
+    }
+
     async fn send_join(&self, master_address: &str) -> Result<(), EsError> {
+        if let Some(problem) = self.health_problem() {
+            return Err(EsError::illegal_state(format!(
+                "not joining the master while unhealthy: {problem}"
+            )));
+        }
         let payload = postcard::to_allocvec(&JoinRequest {
             node: self.local.clone(),
         })

@@ -9,6 +9,7 @@
 //! ```
 //! Owns: wiring only; every decision lives in coordination, discovery and cluster formation.
 
+use crate::action::remote_error::{decode_error, encode_error};
 use crate::cluster_formation::{raft_id_for, ClusterFormation};
 use crate::coordination::{CoordinationStorage, Coordinator, CoordinatorConfig};
 use crate::discovery::peer_finder_shell::{
@@ -45,23 +46,6 @@ pub const NO_MASTER_WINDOW: Duration = Duration::from_secs(2);
 pub struct RaftSubmitter {
     coordinator: Arc<Coordinator>,
     transport: SharedTransport,
-}
-
-fn encode_error(e: &EsError) -> String {
-    let mut v = e.to_json();
-    v["status"] = serde_json::json!(e.status);
-    v.to_string()
-}
-
-fn decode_error(message: &str) -> EsError {
-    match serde_json::from_str::<serde_json::Value>(message) {
-        Ok(v) if v.get("type").and_then(|t| t.as_str()).is_some() => EsError::new(
-            v["type"].as_str().unwrap_or("exception"),
-            v["status"].as_u64().unwrap_or(500) as u16,
-            v["reason"].as_str().unwrap_or_default(),
-        ),
-        _ => EsError::internal(message.to_string()),
-    }
 }
 
 impl RaftSubmitter {
@@ -166,6 +150,10 @@ pub struct ClusterMode {
     pub server: TonicTransportServer,
     pub coordinator: Arc<Coordinator>,
     pub local_node: DiscoveryNode,
+    /// The client side of the transport (one connection pool for the node).
+    pub transport: SharedTransport,
+    /// Inbound request routing; the node attaches its shard-level actions once it exists.
+    pub dispatcher: Arc<RequestDispatcher>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -262,11 +250,20 @@ pub async fn start_cluster_mode(
     let (formation, formation_task) = ClusterFormation::start(
         local_node.clone(),
         coordinator.clone(),
-        transport,
+        transport.clone(),
         peer_finder,
         masters_found,
         cluster.discovery.clone(),
     );
+    let fault_detection = cluster.discovery.fault_detection;
+    let health_task = fault_detection.fs_health_enabled.then(|| {
+        let health = Arc::new(crate::fs_health::FsHealth::default());
+        formation.set_fs_health(health.clone());
+        health.spawn_monitor(
+            config.data_path.clone(),
+            fault_detection.fs_health_refresh_interval,
+        )
+    });
     dispatcher.attach_formation(formation);
     let applier = spawn_applier(coordinator.clone(), master, server.shared_handshake());
     tracing::info!(transport = %publish, "transport started; looking for a cluster");
@@ -274,7 +271,12 @@ pub async fn start_cluster_mode(
         server,
         coordinator,
         local_node,
-        tasks: vec![formation_task, applier, warning_task],
+        transport,
+        dispatcher,
+        tasks: [formation_task, applier, warning_task]
+            .into_iter()
+            .chain(health_task)
+            .collect(),
     })
 }
 

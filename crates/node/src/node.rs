@@ -126,6 +126,7 @@ impl Node {
             counters: NodeCounters::default(),
             cluster: Some(mode),
         });
+        crate::action::shard_action_handler::ShardActionHandler::register(&node);
         node.spawn_background_tasks();
         Ok(node)
     }

@@ -1,6 +1,7 @@
 //! The node's single inbound [`RequestHandler`]: routes each transport action to the service
 //! that owns it (Raft RPCs to the coordinator, peer requests to discovery, joins to cluster
-//! formation). Services are attached after the transport exists, since they need it to start.
+//! formation, `indices:data/*` shard-level document actions to the node). Services are
+//! attached after the transport exists, since they need it to start.
 //!
 //! Owns: routing by action name only. Must not decode payloads.
 
@@ -12,12 +13,16 @@ use crate::transport::{action_not_found_message, BoxFuture, RequestHandler};
 use bytes::Bytes;
 use std::sync::{Arc, OnceLock};
 
+/// The action names of shard-level document operations.
+pub const SHARD_ACTION_PREFIX: &str = "indices:data/";
+
 #[derive(Default)]
 pub struct RequestDispatcher {
     coordinator: OnceLock<Arc<Coordinator>>,
     peer_finder: OnceLock<PeerFinderHandle>,
     formation: OnceLock<Arc<ClusterFormation>>,
     submitter: OnceLock<RaftSubmitter>,
+    shard_actions: OnceLock<Arc<dyn RequestHandler>>,
 }
 
 impl RequestDispatcher {
@@ -36,6 +41,10 @@ impl RequestDispatcher {
     pub fn attach_submitter(&self, submitter: RaftSubmitter) {
         let _ = self.submitter.set(submitter);
     }
+    /// The handler of the shard-level document actions (`indices:data/...`).
+    pub fn attach_shard_actions(&self, handler: Arc<dyn RequestHandler>) {
+        let _ = self.shard_actions.set(handler);
+    }
 }
 
 impl RequestHandler for RequestDispatcher {
@@ -51,11 +60,20 @@ impl RequestHandler for RequestDispatcher {
             }
         }
         if action == FOLLOWER_CHECK_ACTION {
-            return Box::pin(async move { Ok(Bytes::new()) });
+            let answer = match self.formation.get() {
+                Some(formation) => formation.handle_follower_check(),
+                None => Ok(Bytes::new()),
+            };
+            return Box::pin(async move { answer });
         }
         if action == SUBMIT_ACTION {
             if let Some(submitter) = self.submitter.get().cloned() {
                 return Box::pin(async move { submitter.handle_submit(payload).await });
+            }
+        }
+        if action.starts_with(SHARD_ACTION_PREFIX) {
+            if let Some(handler) = self.shard_actions.get() {
+                return handler.handle(action, payload);
             }
         }
         if action == JOIN_ACTION {

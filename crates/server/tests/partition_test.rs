@@ -205,14 +205,24 @@ fn an_isolated_follower_refuses_writes_and_rejoins_without_disturbing_the_master
         let (s, v) = cluster.http(isolated, "GET", "/_cluster/health/p", None);
         (s == 200 && v["status"] == "green").then_some(())
     });
-    // An id whose shard is on the isolated node: the write succeeds there locally.
-    let local_id = (0..60)
-        .find(|id| {
-            let (s, _) = cluster.http(isolated, "PUT", &format!("/p/_doc/{id}"), Some("{\"n\":1}"));
-            s == 200 || s == 201
-        })
-        .expect("one of the shards is on the isolated node");
-    cluster.http(isolated, "POST", "/p/_refresh", None);
+    // An id whose shard is on the isolated node: writes through any node reach every shard,
+    // so ask the isolated node's own shards which of the documents they hold.
+    let bulk: String = (0..30)
+        .map(|id| format!("{{\"index\":{{\"_id\":\"{id}\"}}}}\n{{\"n\":1}}\n"))
+        .collect();
+    let (s, v) = cluster.http(isolated, "POST", "/p/_bulk?refresh=true", Some(&bulk));
+    assert_eq!((s, &v["errors"]), (200, &Value::Bool(false)), "{v}");
+    let (s, v) = cluster.http(
+        isolated,
+        "POST",
+        "/p/_search?preference=_only_local&size=30",
+        Some(r#"{"query":{"match_all":{}}}"#),
+    );
+    assert_eq!(s, 200, "{v}");
+    let local_id = v["hits"]["hits"][0]["_id"]
+        .as_str()
+        .expect("one of the shards is on the isolated node")
+        .to_string();
 
     cluster.set_isolated(isolated, true);
     // Every write through the isolated node, whichever shard it routes to, meets the block.

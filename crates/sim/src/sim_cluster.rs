@@ -157,6 +157,7 @@ impl SimCluster {
     pub async fn new(seed: u64, n_nodes: usize) -> Result<SimCluster, SimError> {
         let mut config = CoordinatorConfig::new(SIM_CLUSTER_NAME, SIM_CLUSTER_UUID);
         config.snapshot_after_entries = 20;
+        config.jitter_seed = Some(seed);
         Self::with_config(seed, n_nodes, config).await
     }
 

@@ -5,6 +5,10 @@
 
 pub use super::bulk_parser::{parse_bulk, BulkAction, BulkDefaults, BulkItem};
 use super::document::{check_pipeline, embedded_error, validate_id};
+use super::forwarding::{RemoteShard, WriteRoute};
+use super::remote_error::decode_error;
+use super::shard_bulk_groups::{merge_into, ShardGroups};
+use super::shard_bulk_wire::{ShardBulkItem, ShardItemResult};
 use super::update::UpdateRequest;
 use super::{ActionResponse, RefreshPolicy};
 use crate::Node;
@@ -40,6 +44,13 @@ enum PreparedOp {
         shard: Arc<IndexShard>,
         op: DeleteOperation,
     },
+}
+
+/// An item routed: ready for its local primary, or for the node holding it.
+#[allow(clippy::large_enum_variant)]
+enum Prepared {
+    Local(PreparedOp, u32, Arc<IndexShard>),
+    Remote(RemoteShard, ShardBulkItem),
 }
 
 /// The outcome of one item.
@@ -115,6 +126,7 @@ impl Node {
         let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
         let mut pending: Vec<PreparedOp> = Vec::new();
         let mut touched: Vec<(String, Arc<IndexShard>)> = Vec::new();
+        let mut remote: ShardGroups<ShardBulkItem> = ShardGroups::default();
         for mut item in items {
             let slot = slots.len();
             let id = item.id.clone().unwrap_or_else(super::document::auto_id);
@@ -126,6 +138,14 @@ impl Node {
                 result: None,
             });
             if item.action == BulkAction::Update {
+                if self.cluster.is_some() {
+                    let defaults = req.defaults.source_filter.as_ref();
+                    if let Some((shard, wire)) = self.remote_update(&mut item, &id, defaults).await
+                    {
+                        remote.add(&shard.index, shard.shard_number, slot, wire);
+                        continue;
+                    }
+                }
                 self.run_batch(&mut pending, &mut slots, error_trace).await;
                 let r = self
                     .bulk_update(&item, &id, req.defaults.source_filter.as_ref())
@@ -144,7 +164,11 @@ impl Node {
                 .prepare(&mut item, &id, slot, &mut pending, &mut slots, error_trace)
                 .await
             {
-                Ok((op, copies, shard)) => {
+                Ok(Prepared::Remote(shard, wire)) => {
+                    slots[slot].total_copies = shard.total_copies;
+                    remote.add(&shard.index, shard.shard_number, slot, wire);
+                }
+                Ok(Prepared::Local(op, copies, shard)) => {
                     slots[slot].total_copies = copies;
                     if !touched.iter().any(|(_, s)| Arc::ptr_eq(s, &shard)) {
                         touched.push((slots[slot].index.clone(), shard));
@@ -162,6 +186,10 @@ impl Node {
             }
         }
         self.run_batch(&mut pending, &mut slots, error_trace).await;
+        let forwarded = self.send_bulk_groups(remote, req.refresh).await;
+        merge_into(&mut slots, forwarded, |s, r| {
+            s.result = Some(remote_result(s, r, error_trace))
+        });
         // Acknowledge only what is durable: one fsync per shard under `request` durability.
         let state = self.state();
         let shards: Vec<(bool, Arc<IndexShard>)> = touched
@@ -216,7 +244,7 @@ impl Node {
         pending: &mut Vec<PreparedOp>,
         slots: &mut [Slot],
         error_trace: bool,
-    ) -> Result<(PreparedOp, u32, Arc<IndexShard>), EsError> {
+    ) -> Result<Prepared, EsError> {
         if item.index.is_empty() {
             return Err(EsError::action_request_validation(&[
                 "index is missing".into()
@@ -250,14 +278,20 @@ impl Node {
         let (index, alias_routing) = self.resolve_or_create_write_index(&item.index).await?;
         slots[slot].index = index.clone();
         let routing = item.routing.clone().or(alias_routing);
-        let target = self.route_write(&index, id, routing.as_deref())?;
+        let target = match self.route_write_or_forward(&index, id, routing.as_deref())? {
+            WriteRoute::Local(target) => target,
+            WriteRoute::Remote(remote) => {
+                let wire = ShardBulkItem::from_bulk_item(item, id, routing, check);
+                return Ok(Prepared::Remote(remote, wire));
+            }
+        };
         if item.action == BulkAction::Delete {
             let op = DeleteOperation {
                 id: id.to_string(),
                 routing,
                 version_check: check,
             };
-            return Ok((
+            return Ok(Prepared::Local(
                 PreparedOp::Delete {
                     slot,
                     shard: target.shard.clone(),
@@ -291,7 +325,7 @@ impl Node {
             version_check: check,
             auto_generated_id: item.id.is_none(),
         };
-        Ok((
+        Ok(Prepared::Local(
             PreparedOp::Index {
                 slot,
                 shard: target.shard.clone(),
@@ -410,6 +444,37 @@ impl Node {
         })
         .await
     }
+}
+
+/// A forwarded item's outcome, rendered as the local path renders it.
+fn remote_result(
+    slot: &Slot,
+    r: Result<ShardItemResult, EsError>,
+    error_trace: bool,
+) -> ItemResult {
+    let r = r.and_then(|r| match r {
+        ShardItemResult::Written {
+            version,
+            result,
+            seq_no,
+            primary_term,
+            status,
+        } => Ok(ItemResult::Written {
+            version,
+            result: result.as_str(),
+            seq_no,
+            term: primary_term,
+            status,
+        }),
+        ShardItemResult::Json { status, body } => {
+            let mut body: Value = serde_json::from_slice(&body)
+                .map_err(|e| EsError::internal(format!("invalid shard response body: {e}")))?;
+            body["status"] = json!(status);
+            Ok(ItemResult::Json(body))
+        }
+        ShardItemResult::Failed { error } => Err(decode_error(&error)),
+    });
+    r.unwrap_or_else(|e| ItemResult::Json(error_item(&slot.index, &slot.id, &e, error_trace)))
 }
 
 fn error_item(index: &str, id: &str, e: &EsError, error_trace: bool) -> Value {

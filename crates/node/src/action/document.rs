@@ -1,6 +1,9 @@
 //! Single-document actions: index (and create), get, delete, update and multi-get.
 
+use super::forwarding::{ReadRoute, WriteRoute};
 use super::get_fields::{rendered_source, stored_field_values, GetOptions};
+use super::shard_bulk_wire::ShardBulkItem;
+use super::shard_get::ShardGetRequest;
 use super::write_path::WriteTarget;
 use super::{ActionResponse, RefreshPolicy};
 use crate::Node;
@@ -213,8 +216,7 @@ impl Node {
         self.check_require_alias(&req.index, req.require_alias)?;
         let (index, alias_routing) = self.resolve_or_create_write_index(&req.index).await?;
         let routing = req.routing.clone().or(alias_routing);
-        let target = self.route_write(&index, &id, routing.as_deref())?;
-        let parsed = self.parse_with_dynamic_mapping(&index, &req.source).await?;
+        let route = self.route_write_or_forward(&index, &id, routing.as_deref())?;
         let op = IndexOperation {
             id: id.clone(),
             routing: routing.clone(),
@@ -227,6 +229,16 @@ impl Node {
             version_check: check,
             auto_generated_id: req.id.is_none(),
         };
+        let target = match route {
+            WriteRoute::Local(target) => target,
+            WriteRoute::Remote(remote) => {
+                let item = ShardBulkItem::from(op);
+                return self
+                    .forward_single_write(&remote, &id, item, req.refresh)
+                    .await;
+            }
+        };
+        let parsed = self.parse_with_dynamic_mapping(&index, &op.source).await?;
         let shard = target.shard.clone();
         let result = self
             .blocking(move || shard.apply_index_on_primary(op, parsed))
@@ -275,7 +287,13 @@ impl Node {
     ) -> Result<ActionResponse, EsError> {
         let state = self.state();
         let index = self.resolve_single_index(&state, index_expr)?;
-        let target = self.route_read(&index, id, routing)?;
+        let target = match self.route_read_or_forward(&index, id, routing)? {
+            ReadRoute::Local(shard) => shard,
+            ReadRoute::Remote(address) => {
+                let req = ShardGetRequest::new(&index, id, routing, &opts, &version);
+                return self.forward_get(&address, req).await;
+            }
+        };
         let shard = target.clone();
         let id_owned = id.to_string();
         let (realtime, refresh) = (opts.realtime, opts.refresh);
@@ -378,11 +396,18 @@ impl Node {
         let routing = routing
             .map(String::from)
             .or(write.alias.and_then(|(_, a)| a.index_routing));
-        let target = self.route_write(&write.index, id, routing.as_deref())?;
+        let route = self.route_write_or_forward(&write.index, id, routing.as_deref())?;
         let op = DeleteOperation {
             id: id.to_string(),
             routing,
             version_check: check,
+        };
+        let target = match route {
+            WriteRoute::Local(target) => target,
+            WriteRoute::Remote(remote) => {
+                let item = ShardBulkItem::from(op);
+                return self.forward_single_write(&remote, id, item, refresh).await;
+            }
         };
         let shard = target.shard.clone();
         let result = self

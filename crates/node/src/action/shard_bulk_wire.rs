@@ -6,8 +6,10 @@
 //!
 //! Owns the wire format and its conversions; must not execute anything.
 
+use super::bulk_parser::{BulkAction, BulkItem};
+use super::document::VersionParams;
 use super::RefreshPolicy;
-use quarry_index::{OpType, VersionCheck};
+use quarry_index::{DeleteOperation, IndexOperation, OpType, VersionCheck};
 use quarry_search::source_filter::SourceFilter;
 use quarry_types::EsError;
 use serde::{Deserialize, Serialize};
@@ -154,9 +156,7 @@ impl From<VersionCheck> for WireVersionCheck {
                 seq_no,
                 primary_term,
             },
-            VersionCheck::External { version, gte } => {
-                WireVersionCheck::External { version, gte }
-            }
+            VersionCheck::External { version, gte } => WireVersionCheck::External { version, gte },
         }
     }
 }
@@ -172,9 +172,7 @@ impl From<WireVersionCheck> for VersionCheck {
                 seq_no,
                 primary_term,
             },
-            WireVersionCheck::External { version, gte } => {
-                VersionCheck::External { version, gte }
-            }
+            WireVersionCheck::External { version, gte } => VersionCheck::External { version, gte },
         }
     }
 }
@@ -228,6 +226,85 @@ impl ShardBulkItem {
     }
 }
 
+impl From<IndexOperation> for ShardBulkItem {
+    fn from(op: IndexOperation) -> Self {
+        ShardBulkItem::index(
+            op.id,
+            op.routing,
+            op.source,
+            op.op_type,
+            op.version_check,
+            op.auto_generated_id,
+        )
+    }
+}
+
+impl From<DeleteOperation> for ShardBulkItem {
+    fn from(op: DeleteOperation) -> Self {
+        ShardBulkItem::Delete {
+            id: op.id,
+            routing: op.routing,
+            version_check: op.version_check.into(),
+        }
+    }
+}
+
+impl ShardBulkItem {
+    /// An index/create/delete `_bulk` item (its source is taken), as the local path would
+    /// apply it: no given id means an auto-generated one and `op_type=create`.
+    pub fn from_bulk_item(
+        item: &mut BulkItem,
+        id: &str,
+        routing: Option<String>,
+        check: VersionCheck,
+    ) -> Self {
+        if item.action == BulkAction::Delete {
+            return ShardBulkItem::Delete {
+                id: id.to_string(),
+                routing,
+                version_check: check.into(),
+            };
+        }
+        let op_type = if item.action == BulkAction::Create || item.id.is_none() {
+            OpType::Create
+        } else {
+            OpType::Index
+        };
+        ShardBulkItem::index(
+            id.to_string(),
+            routing,
+            std::mem::take(&mut item.source),
+            op_type,
+            check,
+            item.id.is_none(),
+        )
+    }
+
+    /// An update of `id` with the update body `body` (JSON text).
+    pub fn update(
+        id: String,
+        routing: Option<String>,
+        body: Vec<u8>,
+        retry_on_conflict: u32,
+        version: &VersionParams,
+        source_filter: Option<&SourceFilter>,
+        refresh: RefreshPolicy,
+    ) -> Self {
+        ShardBulkItem::Update {
+            id,
+            routing,
+            body,
+            retry_on_conflict,
+            if_seq_no: version.if_seq_no,
+            if_primary_term: version.if_primary_term,
+            version: version.version,
+            version_type: version.version_type.clone(),
+            source_filter: source_filter.map(Into::into),
+            refresh: refresh.into(),
+        }
+    }
+}
+
 /// Encodes a message for the transport.
 pub fn encode<T: Serialize>(message: &T) -> Result<bytes::Bytes, EsError> {
     postcard::to_stdvec(message)
@@ -243,7 +320,7 @@ pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, EsError> {
 
 /// Serializes a `Vec<u8>` as one byte string (postcard: a length and the raw bytes) rather
 /// than as a sequence of numbers.
-mod raw_bytes {
+pub mod raw_bytes {
     use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {

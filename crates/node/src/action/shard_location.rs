@@ -1,6 +1,7 @@
 //! Where a document operation runs, decided from the cluster state alone: a write goes to the
-//! node holding the shard's primary, a get to a node holding a started copy (this node's own
-//! copy first), as Elasticsearch's `ReroutePhase` and `TransportSingleShardAction` pick them.
+//! node holding the shard's started primary, as Elasticsearch's `ReroutePhase` picks it; a get
+//! to the node holding the primary too, while replicas are not written to (replication comes
+//! later; then any started copy serves, as in `TransportSingleShardAction`).
 //!
 //! Owns these pure decisions; must not depend on local shards, the transport or async code.
 
@@ -24,11 +25,11 @@ pub enum PrimaryLocation {
 /// Where a realtime get may be served.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadLocation {
-    /// This node holds a started copy.
+    /// This node holds the serving copy.
     Local,
-    /// Another node holds a started copy (the primary preferred), at this transport address.
+    /// Another node holds it, at this transport address.
     Remote(String),
-    /// No started copy anywhere.
+    /// No node holds it.
     Unavailable,
 }
 
@@ -68,23 +69,31 @@ pub fn locate_primary(
     }
 }
 
-/// Where a get of shard `shard` of `index` is served.
+/// Where a get of shard `shard` of `index` is served: the node holding the primary, started
+/// or (as Elasticsearch's `activeInitializingShardsIt` falls back to, e.g. a new index whose
+/// started state this node has not applied yet) initializing.
+///
+/// Replicas are not written to until replication exists, so they do not serve reads yet; with
+/// replication, started replicas (this node's first) become candidates too.
 pub fn locate_read_copy(
     state: &ClusterState,
     index: &str,
     shard: u32,
     local_node_id: &str,
 ) -> ReadLocation {
-    let active = state
+    let copies = state
         .routing_table
-        .active_copies(&ShardId::new(index, shard));
-    if active.iter().any(|c| on_node(c, local_node_id)) {
+        .shard_copies(&ShardId::new(index, shard));
+    let Some(primary) = copies
+        .iter()
+        .find(|c| c.primary && (c.active() || c.initializing()))
+    else {
+        return ReadLocation::Unavailable;
+    };
+    if on_node(primary, local_node_id) {
         return ReadLocation::Local;
     }
-    active
-        .iter()
-        .find_map(|c| transport_address(state, c))
-        .map_or(ReadLocation::Unavailable, ReadLocation::Remote)
+    transport_address(state, primary).map_or(ReadLocation::Unavailable, ReadLocation::Remote)
 }
 
 #[cfg(test)]
@@ -138,7 +147,10 @@ mod tests {
 
     #[test]
     fn writes_go_to_the_started_primary() {
-        let s = state(vec![copy(true, Some("b"), true), copy(false, Some("a"), true)]);
+        let s = state(vec![
+            copy(true, Some("b"), true),
+            copy(false, Some("a"), true),
+        ]);
         // A replica here does not make the write local.
         assert_eq!(
             locate_primary(&s, "i", 0, "a"),
@@ -166,20 +178,33 @@ mod tests {
     }
 
     #[test]
-    fn gets_prefer_a_local_started_copy_then_the_primary() {
-        let s = state(vec![copy(true, Some("b"), true), copy(false, Some("c"), true)]);
-        assert_eq!(locate_read_copy(&s, "i", 0, "c"), ReadLocation::Local);
+    fn gets_go_to_the_primary_while_replicas_are_not_written() {
+        let s = state(vec![
+            copy(true, Some("b"), true),
+            copy(false, Some("c"), true),
+        ]);
+        assert_eq!(locate_read_copy(&s, "i", 0, "b"), ReadLocation::Local);
+        // A started replica here holds none of the documents yet.
+        assert_eq!(
+            locate_read_copy(&s, "i", 0, "c"),
+            ReadLocation::Remote("b:9300".into())
+        );
         assert_eq!(
             locate_read_copy(&s, "i", 0, "a"),
             ReadLocation::Remote("b:9300".into())
         );
-        let s = state(vec![copy(true, Some("b"), false), copy(false, Some("c"), true)]);
+        // A primary this node still sees initializing (a new index) is asked too.
+        let s = state(vec![
+            copy(true, Some("b"), false),
+            copy(false, Some("c"), true),
+        ]);
         assert_eq!(
             locate_read_copy(&s, "i", 0, "a"),
-            ReadLocation::Remote("c:9300".into())
+            ReadLocation::Remote("b:9300".into())
         );
-        assert_eq!(locate_read_copy(&s, "i", 0, "b"), ReadLocation::Remote("c:9300".into()));
-        let s = state(vec![copy(true, Some("b"), false)]);
-        assert_eq!(locate_read_copy(&s, "i", 0, "a"), ReadLocation::Unavailable);
+        assert_eq!(locate_read_copy(&s, "i", 0, "b"), ReadLocation::Local);
+        let s = state(vec![copy(true, None, false), copy(false, Some("c"), true)]);
+        assert_eq!(locate_read_copy(&s, "i", 0, "c"), ReadLocation::Unavailable);
+        assert_eq!(locate_read_copy(&s, "x", 0, "c"), ReadLocation::Unavailable);
     }
 }

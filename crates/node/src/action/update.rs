@@ -3,6 +3,8 @@
 //! Elasticsearch node without the painless module.
 
 use super::document::{write_response_json, VersionParams};
+use super::forwarding::WriteRoute;
+use super::shard_bulk_wire::ShardBulkItem;
 use super::{ActionResponse, RefreshPolicy};
 use crate::Node;
 use quarry_index::{IndexOperation, OpType, VersionCheck};
@@ -110,7 +112,9 @@ fn similarity(a: &str, b: &str) -> f32 {
     1.0 - prev[b.len()] as f32 / longer as f32
 }
 
-fn parse_update_body(body: &Value) -> Result<(Option<Value>, Option<Value>, bool, bool), EsError> {
+pub(crate) fn parse_update_body(
+    body: &Value,
+) -> Result<(Option<Value>, Option<Value>, bool, bool), EsError> {
     let obj = body
         .as_object()
         .ok_or_else(|| EsError::action_request_validation(&["script or doc is missing".into()]))?;
@@ -168,6 +172,27 @@ impl Node {
         self.check_require_alias(&req.index, req.require_alias)?;
         let (index, alias_routing) = self.resolve_or_create_write_index(&req.index).await?;
         let routing = req.routing.clone().or(alias_routing);
+        if self.cluster.is_some() {
+            if let WriteRoute::Remote(remote) =
+                self.route_write_or_forward(&index, &req.id, routing.as_deref())?
+            {
+                let body =
+                    serde_json::to_vec(&req.body).map_err(|e| EsError::internal(e.to_string()))?;
+                let item = ShardBulkItem::update(
+                    req.id.clone(),
+                    routing,
+                    body,
+                    req.retry_on_conflict,
+                    &req.version,
+                    req.source_filter.as_ref(),
+                    req.refresh,
+                );
+                // The update refreshes on the primary's node itself (`item.refresh`).
+                return self
+                    .forward_single_write(&remote, &req.id, item, RefreshPolicy::None)
+                    .await;
+            }
+        }
         let mut attempts = 0;
         loop {
             let target = self.route_write(&index, &req.id, routing.as_deref())?;

@@ -72,31 +72,17 @@ impl Node {
         id: &str,
         routing: Option<&str>,
     ) -> Result<WriteTarget, EsError> {
-        let state = self.state();
-        let meta = state
-            .index(index)
-            .ok_or_else(|| EsError::index_not_found(index))?;
-        if !meta.is_open() {
-            return Err(EsError::index_closed(index));
-        }
-        if meta.write_blocked() {
-            return Err(EsError::cluster_block(
-                format!("index [{index}] blocked by: [FORBIDDEN/8/index write (api)];"),
-                403,
-            ));
-        }
-        let shard_number = shard_for_document(meta, id, routing)?;
-        let shard = self.indices().shard(index, shard_number).ok_or_else(|| {
-            EsError::unavailable_shards(format!(
-                "[{index}][{shard_number}] primary shard is not active Timeout: [1m]"
-            ))
-        })?;
+        let (shard_number, total_copies) = write_shard(&self.state(), index, id, routing)?;
+        let shard = self
+            .indices()
+            .shard(index, shard_number)
+            .ok_or_else(|| primary_not_active(index, shard_number))?;
         Ok(WriteTarget {
             index: index.to_string(),
             shard_number,
             routing: routing.map(String::from),
             shard,
-            total_copies: 1 + meta.number_of_replicas,
+            total_copies,
         })
     }
 
@@ -129,6 +115,39 @@ impl Node {
             .ok_or_else(|| EsError::index_not_found(index))?;
         parse_for_index(meta, source)
     }
+}
+
+/// The shard a write of `id` goes to and the copies it is expected on (`_shards.total`), after
+/// the index checks (exists, open, not write-blocked).
+pub fn write_shard(
+    state: &quarry_cluster::ClusterState,
+    index: &str,
+    id: &str,
+    routing: Option<&str>,
+) -> Result<(u32, u32), EsError> {
+    let meta = state
+        .index(index)
+        .ok_or_else(|| EsError::index_not_found(index))?;
+    if !meta.is_open() {
+        return Err(EsError::index_closed(index));
+    }
+    if meta.write_blocked() {
+        return Err(EsError::cluster_block(
+            format!("index [{index}] blocked by: [FORBIDDEN/8/index write (api)];"),
+            403,
+        ));
+    }
+    Ok((
+        shard_for_document(meta, id, routing)?,
+        1 + meta.number_of_replicas,
+    ))
+}
+
+/// The error of a write whose shard has no active primary.
+pub fn primary_not_active(index: &str, shard_number: u32) -> EsError {
+    EsError::unavailable_shards(format!(
+        "[{index}][{shard_number}] primary shard is not active Timeout: [1m]"
+    ))
 }
 
 /// Parses `source` against the index's mapping with its index-level document limits

@@ -19,7 +19,7 @@
 use crate::coordination::log_store::RaftLogStore;
 use crate::coordination::network::TransportRaftNetworkFactory;
 use crate::coordination::pre_vote::{
-    run_election_loop, ElectionContext, ElectionTimers, LeaderContact,
+    run_election_loop, ElectionContext, ElectionTimers, Jitter, LeaderContact,
 };
 use crate::coordination::raft_request_handler::handle_raft_request;
 use crate::coordination::state_machine::ClusterStateMachine;
@@ -48,6 +48,9 @@ pub struct CoordinatorConfig {
     pub election_timeout_max: Duration,
     /// Build a snapshot (and purge the log) after this many applied entries.
     pub snapshot_after_entries: u64,
+    /// Seeds the election-timeout jitter (with the Raft id), making simulated runs
+    /// reproducible; `None` in production (random).
+    pub jitter_seed: Option<u64>,
 }
 
 impl CoordinatorConfig {
@@ -60,6 +63,7 @@ impl CoordinatorConfig {
             election_timeout_min: Duration::from_millis(400),
             election_timeout_max: Duration::from_millis(800),
             snapshot_after_entries: 1000,
+            jitter_seed: None,
         }
     }
 
@@ -182,6 +186,7 @@ impl Coordinator {
             raft_id,
             transport,
             timers,
+            Jitter::new(config.jitter_seed.map(|seed| seed ^ raft_id)),
         ));
         Ok(Coordinator {
             raft_id,

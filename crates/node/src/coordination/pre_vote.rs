@@ -143,12 +143,35 @@ pub struct ElectionTimers {
     pub election_timeout_max: Duration,
 }
 
-/// A random duration in `[0, span)` (timeouts are randomised so that voters do not all
-/// campaign at once).
-fn jitter(span: Duration) -> Duration {
-    let span_ms = span.as_millis().max(1) as u64;
-    let random = (uuid::Uuid::new_v4().as_u128() & u128::from(u64::MAX)) as u64;
-    Duration::from_millis(random % span_ms)
+/// The source of election-timeout jitter: seeded (simulation: a run is reproducible) or from
+/// the OS (production).
+#[derive(Debug, Clone)]
+pub struct Jitter(u64);
+
+impl Jitter {
+    /// `Some(seed)`: a deterministic sequence; `None`: a random one.
+    pub fn new(seed: Option<u64>) -> Jitter {
+        let seed =
+            seed.unwrap_or_else(|| (uuid::Uuid::new_v4().as_u128() & u128::from(u64::MAX)) as u64);
+        // splitmix64, so that nearby seeds (seed ^ small Raft ids) give unrelated sequences.
+        let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Jitter((z ^ (z >> 31)) | 1)
+    }
+
+    /// A random duration in `[0, span)` (timeouts are randomised so that voters do not all
+    /// campaign at once). xorshift64*.
+    pub fn next(&mut self, span: Duration) -> Duration {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        let random = x.wrapping_mul(0x2545_f491_4f6c_dd1d);
+        let span_ms = span.as_millis().max(1) as u64;
+        Duration::from_millis(random % span_ms)
+    }
 }
 
 /// Runs until the Raft node stops: starts an election whenever a quorum grants a pre-vote.
@@ -157,13 +180,14 @@ pub async fn run_election_loop(
     local_id: RaftNodeId,
     transport: SharedTransport,
     timers: ElectionTimers,
+    mut jitter: Jitter,
 ) {
     let spread = timers
         .election_timeout_max
         .saturating_sub(timers.election_timeout_min);
     let tick = timers.heartbeat_interval / 3;
     let mut metrics = ctx.raft.metrics();
-    let mut timeout = ctx.lease + jitter(spread);
+    let mut timeout = ctx.lease + jitter.next(spread);
     let mut last_attempt: Option<Instant> = None;
     loop {
         tokio::time::sleep(tick).await;
@@ -195,12 +219,12 @@ pub async fn run_election_loop(
             ctx.contact.elapsed(),
             last_attempt.map(|t| t.elapsed()),
             timeout,
-            timers.election_timeout_min + jitter(spread),
+            timers.election_timeout_min + jitter.next(spread),
         ) {
             continue;
         }
         last_attempt = Some(Instant::now());
-        timeout = ctx.lease + jitter(spread);
+        timeout = ctx.lease + jitter.next(spread);
         let request = PreVoteRequest {
             candidate: local_id,
             candidate_last_log_id: ctx.log_store.last_log_id(),
@@ -253,6 +277,23 @@ async fn collect_pre_votes(
         .collect();
     granted.insert(request.candidate);
     granted
+}
+
+#[cfg(test)]
+mod jitter_tests {
+    use super::*;
+
+    #[test]
+    fn seeded_jitter_repeats_and_neighbouring_seeds_differ() {
+        let span = Duration::from_millis(400);
+        let seq = |seed| {
+            let mut j = Jitter::new(Some(seed));
+            (0..8).map(|_| j.next(span)).collect::<Vec<_>>()
+        };
+        assert_eq!(seq(11), seq(11));
+        assert_ne!(seq(10), seq(11));
+        assert!(seq(3).iter().all(|d| *d < span));
+    }
 }
 
 #[cfg(test)]
