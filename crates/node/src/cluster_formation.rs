@@ -261,6 +261,11 @@ impl ClusterFormation {
     }
 
     async fn try_bootstrap(&self) -> Result<bool, EsError> {
+        // openraft's initialize makes the initializing node campaign at once; a voting-only
+        // node must never be master, so it leaves bootstrapping to the full master nodes.
+        if self.local.roles.contains("voting_only") {
+            return Ok(false);
+        }
         let status = self.peer_finder.status();
         let settings = self.settings.bootstrap_settings();
         let decision = decide_bootstrap(BootstrapInput {

@@ -204,7 +204,10 @@ pub async fn start_cluster_mode(
     let transport: SharedTransport = Arc::new(server.transport());
     let coordinator = Arc::new(
         Coordinator::start(
-            CoordinatorConfig::new(config.cluster_name.clone(), UNBOOTSTRAPPED_CLUSTER_UUID),
+            CoordinatorConfig {
+                voting_only: config.roles.contains("voting_only"),
+                ..CoordinatorConfig::new(config.cluster_name.clone(), UNBOOTSTRAPPED_CLUSTER_UUID)
+            },
             raft_id_for(node_id),
             transport.clone(),
             CoordinationStorage::Directory(config.data_path.join("_state").join("raft")),

@@ -51,6 +51,8 @@ pub struct CoordinatorConfig {
     /// Seeds the election-timeout jitter (with the Raft id), making simulated runs
     /// reproducible; `None` in production (random).
     pub jitter_seed: Option<u64>,
+    /// `node.roles` includes `voting_only`: the node votes but never stands for election.
+    pub voting_only: bool,
 }
 
 impl CoordinatorConfig {
@@ -64,6 +66,7 @@ impl CoordinatorConfig {
             election_timeout_max: Duration::from_millis(800),
             snapshot_after_entries: 1000,
             jitter_seed: None,
+            voting_only: false,
         }
     }
 
@@ -187,6 +190,7 @@ impl Coordinator {
             transport,
             timers,
             Jitter::new(config.jitter_seed.map(|seed| seed ^ raft_id)),
+            !config.voting_only,
         ));
         Ok(Coordinator {
             raft_id,

@@ -112,6 +112,10 @@ struct TestCluster {
 
 impl TestCluster {
     async fn start(ids: &[RaftNodeId]) -> TestCluster {
+        Self::start_with_voting_only(ids, &[]).await
+    }
+
+    async fn start_with_voting_only(ids: &[RaftNodeId], voting_only: &[RaftNodeId]) -> TestCluster {
         let network = Arc::new(TestNetwork::default());
         let mut coordinators = BTreeMap::new();
         for &id in ids {
@@ -121,7 +125,10 @@ impl TestCluster {
                 address: node.transport_address.clone(),
             });
             let coordinator = Coordinator::start(
-                CoordinatorConfig::new("test-cluster", "cluster-uuid"),
+                CoordinatorConfig {
+                    voting_only: voting_only.contains(&id),
+                    ..CoordinatorConfig::new("test-cluster", "cluster-uuid")
+                },
                 id,
                 transport,
                 CoordinationStorage::InMemory,
@@ -450,4 +457,31 @@ async fn a_restarted_node_recovers_its_state_from_disk() {
         .unwrap();
     assert!(next.version > last.version);
     coordinator.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_voting_only_node_votes_but_is_never_elected() {
+    let ids = [1, 2, 3];
+    let cluster = TestCluster::start_with_voting_only(&ids, &[3]).await;
+    let voters: BTreeMap<_, _> = ids.iter().map(|&i| (i, raft_node(i))).collect();
+    cluster.coordinators[&1].bootstrap(voters).await.unwrap();
+    let mut leader = cluster.wait_for_agreed_leader(&ids, None).await;
+    // Fail the master over and over: each time the other full master node wins with the
+    // voting-only node's vote (without the rule, node 3 would win about half the elections).
+    for _ in 0..8 {
+        assert_ne!(leader, 3, "the voting-only node became master");
+        let address = raft_node(leader).transport_address;
+        cluster.network.set_down(&address, true);
+        let live: Vec<_> = ids.iter().copied().filter(|&i| i != leader).collect();
+        let next = cluster.wait_for_agreed_leader(&live, Some(leader)).await;
+        assert_ne!(next, 3, "the voting-only node became master");
+        cluster.network.set_down(&address, false);
+        leader = cluster.wait_for_agreed_leader(&ids, None).await;
+        // Let the healed node catch up: a voting-only node with a fresher log than the only
+        // other candidate would (rightly) refuse it its vote.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    for coordinator in cluster.coordinators.values() {
+        coordinator.shutdown().await;
+    }
 }

@@ -181,6 +181,7 @@ pub async fn run_election_loop(
     transport: SharedTransport,
     timers: ElectionTimers,
     mut jitter: Jitter,
+    may_campaign: bool,
 ) {
     let spread = timers
         .election_timeout_max
@@ -212,7 +213,8 @@ pub async fn run_election_loop(
                 peers,
             )
         };
-        let is_voter = configs.iter().any(|c| c.contains(&local_id));
+        // A voting-only node grants votes but never campaigns, so it is never the master.
+        let is_voter = may_campaign && configs.iter().any(|c| c.contains(&local_id));
         if !should_campaign(
             is_voter,
             is_leader,
