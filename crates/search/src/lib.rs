@@ -13,6 +13,7 @@
 
 pub mod aggregations;
 pub mod date_math;
+pub mod distributed;
 pub mod doc_values;
 pub mod dsl;
 pub mod execute;

@@ -140,6 +140,11 @@ impl Node {
         query_params: BTreeMap<String, String>,
     ) -> Result<Value, EsError> {
         let started = Instant::now();
+        if let Some(plan) = self.distributed_search_plan(exprs, params, &query_params)? {
+            return self
+                .search_distributed(plan, body, query_params, started)
+                .await;
+        }
         let (shards, _total, window) = self.acquire_search_shards(exprs, params)?;
         let searched: Vec<(String, u32)> =
             shards.iter().map(|s| (s.index.clone(), s.shard)).collect();
@@ -175,6 +180,9 @@ impl Node {
         body: Option<Value>,
         query_params: BTreeMap<String, String>,
     ) -> Result<Value, EsError> {
+        if let Some(plan) = self.distributed_search_plan(exprs, params, &query_params)? {
+            return self.count_distributed(plan, body, query_params).await;
+        }
         let (shards, total, _) = self.acquire_search_shards(exprs, params)?;
         let query = parse_query_only(body.as_ref(), &query_params)?;
         let successful = shards.len();

@@ -1,5 +1,5 @@
 //! Serves the shard-level document actions other nodes send to this one
-//! ([`SHARD_BULK_ACTION`], [`SHARD_GET_ACTION`]): decodes the request, runs it on the node and
+//! ([`SHARD_BULK_ACTION`], [`SHARD_GET_ACTION`], [`SHARD_SEARCH_ACTION`]): decodes the request, runs it on the node and
 //! encodes the answer; a failure travels back as the Elasticsearch error
 //! ([`super::remote_error`]). Holds the node weakly: the node owns the transport that owns
 //! this handler.
@@ -9,6 +9,7 @@
 use super::remote_error::encode_error;
 use super::shard_bulk_wire::{decode, encode, SHARD_BULK_ACTION};
 use super::shard_get::SHARD_GET_ACTION;
+use super::shard_search::SHARD_SEARCH_ACTION;
 use crate::transport::{action_not_found_message, BoxFuture, RequestHandler};
 use crate::Node;
 use bytes::Bytes;
@@ -49,6 +50,13 @@ impl RequestHandler for ShardActionHandler {
                 },
                 SHARD_GET_ACTION => match decode(&payload) {
                     Ok(req) => node.execute_shard_get(req).await.and_then(|r| encode(&r)),
+                    Err(e) => Err(e),
+                },
+                SHARD_SEARCH_ACTION => match decode(&payload) {
+                    Ok(req) => node
+                        .execute_shard_search(req)
+                        .await
+                        .and_then(|r| encode(&r)),
                     Err(e) => Err(e),
                 },
                 _ => return Err(action_not_found_message(&action)),

@@ -117,15 +117,12 @@ pub struct ElectionContext {
 }
 
 impl ElectionContext {
-    fn is_leader(&self) -> bool {
-        self.raft.metrics().borrow().state == ServerState::Leader
-    }
-
     /// Answers a pre-vote request.
     pub fn handle_pre_vote(&self, request: &PreVoteRequest) -> PreVoteResponse {
+        let is_leader = self.raft.metrics().borrow().state == ServerState::Leader;
         PreVoteResponse {
             granted: grant_pre_vote(
-                self.is_leader(),
+                is_leader,
                 self.contact.elapsed(),
                 self.lease,
                 self.log_store.last_log_id(),
@@ -231,7 +228,16 @@ pub async fn run_election_loop(
             candidate: local_id,
             candidate_last_log_id: ctx.log_store.last_log_id(),
         };
+        let term_before = ctx.raft.metrics().borrow().current_term;
+        let asked_at = Instant::now();
         let granted = collect_pre_votes(&transport, &request, &peers, timers).await;
+        // While the pre-votes were out, another candidate may have won (this node voted for
+        // it, or heard from it): campaigning now would depose a fresh master.
+        let term_after = ctx.raft.metrics().borrow().current_term;
+        if term_after != term_before || ctx.contact.elapsed() < asked_at.elapsed() {
+            tracing::debug!(raft_id = local_id, "a master emerged during pre-voting");
+            continue;
+        }
         if has_joint_quorum(&configs, &granted) {
             tracing::info!(
                 raft_id = local_id,
