@@ -54,6 +54,7 @@ impl RaftSubmitter {
         let deadline = tokio::time::Instant::now() + MASTER_TIMEOUT;
         loop {
             if self.coordinator.is_leader() {
+                self.record_own_election().await;
                 return self.coordinator.propose(cmd).await.map(|s| s.version);
             }
             let leader = self.coordinator.current_leader().and_then(|l| l.node);
@@ -122,6 +123,31 @@ impl RaftSubmitter {
         }
     }
 
+    /// A new master records itself as `master_node` before any other change of its term (as
+    /// Elasticsearch's first publication of a term does), so no change commits under the old
+    /// master's name. The formation loop does the same on its next tick.
+    async fn record_own_election(&self) {
+        let state = self.coordinator.current_state();
+        let own = self.coordinator.raft_id();
+        let recorded = state
+            .master_node
+            .as_ref()
+            .is_some_and(|id| crate::cluster_formation::raft_id_for(&id.0) == own);
+        if recorded {
+            return;
+        }
+        if let Some(id) = state
+            .nodes
+            .keys()
+            .find(|id| crate::cluster_formation::raft_id_for(&id.0) == own)
+        {
+            let _ = self
+                .coordinator
+                .propose(ClusterCommand::ElectMaster(id.clone()))
+                .await;
+        }
+    }
+
     /// Serves [`SUBMIT_ACTION`] on the master.
     pub async fn handle_submit(&self, payload: Bytes) -> Result<Bytes, String> {
         let cmd: ClusterCommand = serde_json::from_slice(&payload).map_err(|e| {
@@ -136,6 +162,7 @@ impl RaftSubmitter {
                 "this node is not the elected master",
             )));
         }
+        self.record_own_election().await;
         match self.coordinator.propose(cmd).await {
             Ok(state) => Ok(Bytes::from(
                 serde_json::json!({ "version": state.version }).to_string(),

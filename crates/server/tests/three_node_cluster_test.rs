@@ -115,6 +115,10 @@ fn three_nodes_form_one_cluster_and_survive_a_master_kill() {
         },
     );
     assert_eq!(s, 200, "{v}");
+    // The new master recorded itself before committing the index: the node that acknowledged
+    // the create already names the new master.
+    let (_, m) = http(cluster.http[other], "GET", "/_cat/master?format=json", None).unwrap();
+    assert_ne!(m[0]["node"], master.as_str(), "{m}");
     eprintln!(
         "create-index succeeded {:?} after SIGKILL of the master",
         killed_at.elapsed()
