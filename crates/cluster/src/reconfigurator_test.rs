@@ -132,3 +132,13 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn two_to_one_master_eligible_node_works_only_through_exclusions() {
+    // Three voters, one gone: the configuration stays {1, 2, 3}, so stopping node 2 as well
+    // would leave no quorum...
+    assert_eq!(run(&[1, 2], &[], 1, &[1, 2, 3], true), vec![1, 2, 3]);
+    // ...unless nodes 2 and 3 are excluded first: then node 1 alone is the configuration and
+    // node 2 can be stopped.
+    assert_eq!(run(&[1, 2], &[2, 3], 1, &[1, 2, 3], true), vec![1]);
+}
