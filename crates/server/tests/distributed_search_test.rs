@@ -7,9 +7,8 @@
 mod support;
 
 use serde_json::{json, Value};
-use std::process::Child;
 use std::time::Duration;
-use support::{free_ports, http, start_quarry, wait_for};
+use support::{http, wait_for, ProcessCluster};
 
 const INDEX: &str = "spread";
 /// One shard with the same documents: the reference order.
@@ -17,55 +16,11 @@ const REFERENCE: &str = "single";
 const DOCS: usize = 200;
 const TAGS: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
 
-struct Cluster {
-    http: Vec<u16>,
-    children: Vec<Child>,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for c in &mut self.children {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if std::thread::panicking() {
-            support::print_logs(self._dir.path());
-        }
-    }
-}
+type Cluster = ProcessCluster;
 
 /// Nodes n0..n2 are master+data; n3 is coordinating-only (last in `http`).
 fn start_cluster() -> Cluster {
-    let dir = tempfile::tempdir().unwrap();
-    let ports = free_ports(8);
-    let (http, transport) = (ports[..4].to_vec(), ports[4..].to_vec());
-    let seeds: Vec<String> = transport[..3]
-        .iter()
-        .map(|p| format!("127.0.0.1:{p}"))
-        .collect();
-    let mut children = Vec::new();
-    for i in 0..4 {
-        let mut settings = vec![
-            "cluster.name=distributed-search".to_string(),
-            format!("node.name=n{i}"),
-            format!("transport.port={}", transport[i]),
-            format!("path.data={}", dir.path().join(format!("d{i}")).display()),
-            format!("path.logs={}", dir.path().join(format!("l{i}")).display()),
-            format!("discovery.seed_hosts={}", seeds.join(",")),
-        ];
-        if i < 3 {
-            settings.push("cluster.initial_master_nodes=n0,n1,n2".to_string());
-        } else {
-            settings.push("node.roles=[]".to_string());
-        }
-        children.push(start_quarry(http[i], &settings));
-    }
-    Cluster {
-        http,
-        children,
-        _dir: dir,
-    }
+    ProcessCluster::start("distributed-search", 3, 1)
 }
 
 fn ok(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {

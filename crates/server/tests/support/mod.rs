@@ -151,3 +151,70 @@ pub fn print_logs(dir: &std::path::Path) {
         }
     }
 }
+
+/// Real `quarry` processes on 127.0.0.1 forming one cluster: `masters` master+data nodes
+/// (`n0`..) that bootstrap together, then `coordinating` coordinating-only nodes
+/// (`node.roles=[]`); `http` lists the HTTP ports in that order. Processes are killed on drop,
+/// and their logs printed when the test is failing.
+pub struct ProcessCluster {
+    pub http: Vec<u16>,
+    pub children: Vec<Child>,
+    pub dir: tempfile::TempDir,
+}
+
+impl ProcessCluster {
+    pub fn start(cluster_name: &str, masters: usize, coordinating: usize) -> ProcessCluster {
+        let n = masters + coordinating;
+        let dir = tempfile::tempdir().unwrap();
+        let ports = free_ports(2 * n);
+        let (http, transport) = (ports[..n].to_vec(), ports[n..].to_vec());
+        let seeds: Vec<String> = transport[..masters]
+            .iter()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .collect();
+        let initial: Vec<String> = (0..masters).map(|i| format!("n{i}")).collect();
+        let mut cluster = ProcessCluster {
+            http: http.clone(),
+            children: Vec::new(),
+            dir,
+        };
+        for i in 0..n {
+            let mut settings = vec![
+                format!("cluster.name={cluster_name}"),
+                format!("node.name=n{i}"),
+                format!("transport.port={}", transport[i]),
+                format!(
+                    "path.data={}",
+                    cluster.dir.path().join(format!("d{i}")).display()
+                ),
+                format!(
+                    "path.logs={}",
+                    cluster.dir.path().join(format!("l{i}")).display()
+                ),
+                format!("discovery.seed_hosts={}", seeds.join(",")),
+            ];
+            if i < masters {
+                settings.push(format!(
+                    "cluster.initial_master_nodes={}",
+                    initial.join(",")
+                ));
+            } else {
+                settings.push("node.roles=[]".to_string());
+            }
+            cluster.children.push(start_quarry(http[i], &settings));
+        }
+        cluster
+    }
+}
+
+impl Drop for ProcessCluster {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            print_logs(self.dir.path());
+        }
+    }
+}
