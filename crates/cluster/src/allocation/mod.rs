@@ -8,6 +8,7 @@
 pub mod deciders;
 mod reroute;
 mod shard_failure;
+pub mod shards_limit;
 
 pub use reroute::{next_delayed_allocation_millis, reroute};
 pub use shard_failure::{fail_shard_copy, normalize_in_sync_allocations};
