@@ -279,6 +279,7 @@ pub const ALL_DECIDERS: &[Decider] = &[
     enable,
     filter,
     same_shard,
+    super::awareness::awareness,
     super::shards_limit::shards_limit,
     throttling,
 ];
