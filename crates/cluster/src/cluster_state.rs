@@ -42,6 +42,31 @@ impl DiscoveryNode {
     pub fn is_ingest_node(&self) -> bool {
         self.roles.contains("ingest")
     }
+
+    /// Elasticsearch's one-letter role abbreviations, sorted (`cdfhilmrstw` for every role;
+    /// empty for a coordinating-only node).
+    pub fn role_letters(roles: &std::collections::BTreeSet<String>) -> String {
+        let mut letters: Vec<char> = roles
+            .iter()
+            .filter_map(|role| match role.as_str() {
+                "data" => Some('d'),
+                "data_cold" => Some('c'),
+                "data_content" => Some('s'),
+                "data_frozen" => Some('f'),
+                "data_hot" => Some('h'),
+                "data_warm" => Some('w'),
+                "ingest" => Some('i'),
+                "master" => Some('m'),
+                "ml" => Some('l'),
+                "remote_cluster_client" => Some('r'),
+                "transform" => Some('t'),
+                "voting_only" => Some('v'),
+                _ => None,
+            })
+            .collect();
+        letters.sort_unstable();
+        letters.into_iter().collect()
+    }
 }
 
 /// Cluster-wide metadata.

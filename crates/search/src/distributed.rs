@@ -14,7 +14,6 @@
 //!
 //! PURE apart from the local fetch: no I/O, no transport; must not choose shards or nodes.
 
-use crate::aggregations::reduce_aggregations;
 use crate::execute::SearchResponseParts;
 use crate::fetch_phase::fetch_hits;
 use crate::query_phase::{effective_sort, execute_query_phase, QuerySearchResult, ShardDoc};
@@ -23,7 +22,7 @@ use crate::search_request::SearchRequest;
 use crate::shard_target::ShardTarget;
 use crate::sort::SortValue;
 use quarry_types::{EsError, Mapping};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
 pub use tantivy::aggregation::intermediate_agg_result::IntermediateAggregationResults;
 use tantivy::DocAddress;
@@ -208,21 +207,7 @@ pub fn reduce_distributed(
     }
     let sort = effective_sort(req);
     let reduced = reduce(&results, req.from, req.size, &sort, req.track_total_hits);
-    let aggregations = match &req.aggs {
-        Some(aggs) => {
-            let intermediates: Vec<_> = results
-                .iter_mut()
-                .filter_map(|r| r.aggregations.take())
-                .collect();
-            match agg_mapping {
-                Some((mapping, analyzer)) => {
-                    Some(reduce_aggregations(aggs, mapping, analyzer, intermediates)?)
-                }
-                None => Some(Value::Object(Map::new())),
-            }
-        }
-        None => None,
-    };
+    let aggregations = crate::execute::reduce_request_aggregations(req, &mut results, agg_mapping)?;
     // Render per shard, then put the hits back in reduced order.
     let mut by_shard: HashMap<usize, Vec<usize>> = HashMap::new();
     for (p, (s, _)) in reduced.hits.iter().enumerate() {

@@ -97,6 +97,29 @@ fn all_shards_failed(failures: Vec<Value>, first: EsError) -> EsError {
         .with("failed_shards", Value::Array(failures))
 }
 
+/// The request's `aggregations` over the shard results (taking their intermediate results):
+/// `None` without `aggs`, an empty object when no shard answered. `mapping` is the first
+/// target index's mapping and default analyzer, as Elasticsearch reduces with.
+pub fn reduce_request_aggregations(
+    req: &SearchRequest,
+    results: &mut [QuerySearchResult],
+    mapping: Option<(&quarry_types::Mapping, &str)>,
+) -> Result<Option<Value>, EsError> {
+    let Some(aggs) = &req.aggs else {
+        return Ok(None);
+    };
+    let intermediates: Vec<_> = results
+        .iter_mut()
+        .filter_map(|r| r.aggregations.take())
+        .collect();
+    match mapping {
+        Some((mapping, analyzer)) => {
+            reduce_aggregations(aggs, mapping, analyzer, intermediates).map(Some)
+        }
+        None => Ok(Some(Value::Object(Map::new()))),
+    }
+}
+
 /// Query phase on every shard, reduce, fetch. Shard `i` of `shards` has shard index `i`.
 pub fn execute_search(
     shards: &[ShardTarget],
@@ -122,24 +145,11 @@ pub fn execute_search(
     }
     let sort = effective_sort(req);
     let reduced = reduce(&results, req.from, req.size, &sort, req.track_total_hits);
-    let aggregations = match &req.aggs {
-        Some(aggs) => {
-            let intermediates: Vec<_> = results
-                .iter_mut()
-                .filter_map(|r| r.aggregations.take())
-                .collect();
-            match shards.first() {
-                Some(t) => Some(reduce_aggregations(
-                    aggs,
-                    t.mapping,
-                    t.default_analyzer,
-                    intermediates,
-                )?),
-                None => Some(Value::Object(Map::new())),
-            }
-        }
-        None => None,
-    };
+    let aggregations = reduce_request_aggregations(
+        req,
+        &mut results,
+        shards.first().map(|t| (t.mapping, t.default_analyzer)),
+    )?;
     // Fetch per shard, then put the hits back in reduced order.
     let mut rendered: Vec<Option<Value>> = vec![None; reduced.hits.len()];
     for (shard_index, target) in shards.iter().enumerate() {

@@ -8,7 +8,7 @@ mod support;
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{http, wait_for, ProcessCluster};
+use support::{http, ok, wait_for, ProcessCluster};
 
 const INDEX: &str = "spread";
 /// One shard with the same documents: the reference order.
@@ -21,27 +21,6 @@ type Cluster = ProcessCluster;
 /// Nodes n0..n2 are master+data; n3 is coordinating-only (last in `http`).
 fn start_cluster() -> Cluster {
     ProcessCluster::start("distributed-search", 3, 1)
-}
-
-fn ok(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-    http(port, method, path, body).unwrap_or_else(|e| panic!("{method} {path} on {port}: {e}"))
-}
-
-fn wait_for_green(cluster: &Cluster, index: &str) {
-    wait_for(
-        Duration::from_secs(30),
-        "the index to turn green everywhere",
-        || {
-            cluster
-                .http
-                .iter()
-                .all(|p| {
-                    matches!(http(*p, "GET", &format!("/_cluster/health/{index}"), None),
-                    Ok((200, ref v)) if v["status"] == "green")
-                })
-                .then_some(())
-        },
-    );
 }
 
 fn create_index(cluster: &Cluster, index: &str, shards: u32) {
@@ -60,7 +39,7 @@ fn create_index(cluster: &Cluster, index: &str, shards: u32) {
         Some(&body.to_string()),
     );
     assert_eq!(s, 200, "{v}");
-    wait_for_green(cluster, index);
+    cluster.wait_for_green(index);
 }
 
 /// Document `i`: a unique `n` (a permutation of 0..200) and one of seven tags.

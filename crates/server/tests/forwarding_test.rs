@@ -10,7 +10,7 @@ mod support;
 
 use serde_json::{json, Value};
 use std::time::Duration;
-use support::{http, wait_for, ProcessCluster};
+use support::{http, ok, wait_for, ProcessCluster};
 
 const INDEX: &str = "docs";
 
@@ -21,27 +21,6 @@ fn start_cluster() -> Cluster {
     ProcessCluster::start("forwarding", 3, 1)
 }
 
-fn ok(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
-    http(port, method, path, body).unwrap_or_else(|e| panic!("{method} {path} on {port}: {e}"))
-}
-
-fn wait_for_green(cluster: &Cluster, index: &str) {
-    wait_for(
-        Duration::from_secs(30),
-        "the index to turn green everywhere",
-        || {
-            cluster
-                .http
-                .iter()
-                .all(|p| {
-                    matches!(http(*p, "GET", &format!("/_cluster/health/{index}"), None),
-                    Ok((200, ref v)) if v["status"] == "green")
-                })
-                .then_some(())
-        },
-    );
-}
-
 fn create_index(cluster: &Cluster, index: &str) {
     let (s, v) = ok(
         cluster.http[0],
@@ -50,7 +29,7 @@ fn create_index(cluster: &Cluster, index: &str) {
         Some(r#"{"settings":{"number_of_shards":3,"number_of_replicas":0}}"#),
     );
     assert_eq!(s, 200, "{v}");
-    wait_for_green(cluster, index);
+    cluster.wait_for_green(index);
 }
 
 /// Node names holding a shard of `index`.

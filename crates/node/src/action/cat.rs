@@ -156,29 +156,11 @@ pub fn shard_row(
 
 /// `node.role`: each role's abbreviation, sorted, or `-` for a coordinating-only node.
 pub fn role_abbreviations(roles: &BTreeSet<String>) -> String {
-    let mut letters: Vec<char> = roles
-        .iter()
-        .filter_map(|r| match r.as_str() {
-            "data" => Some('d'),
-            "data_cold" => Some('c'),
-            "data_content" => Some('s'),
-            "data_frozen" => Some('f'),
-            "data_hot" => Some('h'),
-            "data_warm" => Some('w'),
-            "ingest" => Some('i'),
-            "master" => Some('m'),
-            "ml" => Some('l'),
-            "remote_cluster_client" => Some('r'),
-            "transform" => Some('t'),
-            "voting_only" => Some('v'),
-            _ => None,
-        })
-        .collect();
-    letters.sort_unstable();
+    let letters = quarry_cluster::DiscoveryNode::role_letters(roles);
     if letters.is_empty() {
         "-".to_string()
     } else {
-        letters.into_iter().collect()
+        letters
     }
 }
 

@@ -210,11 +210,7 @@ impl Node {
                     });
                     indices.push(r.shard_index as usize);
                 }
-                _ => failures.push(ShardFailure {
-                    index: r.index.clone(),
-                    shard: r.shard,
-                    error: shard_not_here(&r.index, r.shard),
-                }),
+                _ => failures.push(r.failure(shard_not_here(&r.index, r.shard))),
             }
         }
         (shards, indices, failures)
@@ -295,19 +291,11 @@ impl Node {
                         let Some(r) = by_index.get(&i) else { continue };
                         match outcome.into_fetched(i as usize) {
                             Ok(f) => fetched.push(f),
-                            Err(error) => failures.push(ShardFailure {
-                                index: r.index.clone(),
-                                shard: r.shard,
-                                error,
-                            }),
+                            Err(error) => failures.push(r.failure(error)),
                         }
                     }
                 }
-                Err(error) => failures.extend(refs.iter().map(|r| ShardFailure {
-                    index: r.index.clone(),
-                    shard: r.shard,
-                    error: error.clone(),
-                })),
+                Err(error) => failures.extend(refs.iter().map(|r| r.failure(error.clone()))),
             }
         }
         let total = plan.total;
@@ -423,18 +411,10 @@ impl Node {
                                 "a shard answered a count with a search".to_string(),
                             ),
                         };
-                        failures.push(ShardFailure {
-                            index: r.index.clone(),
-                            shard: r.shard,
-                            error,
-                        });
+                        failures.push(r.failure(error));
                     }
                 }
-                Err(error) => failures.extend(refs.iter().map(|r| ShardFailure {
-                    index: r.index.clone(),
-                    shard: r.shard,
-                    error: error.clone(),
-                })),
+                Err(error) => failures.extend(refs.iter().map(|r| r.failure(error.clone()))),
             }
         }
         failures.sort_by(|a, b| (&a.index, a.shard).cmp(&(&b.index, b.shard)));

@@ -41,6 +41,17 @@ pub struct SearchShardRef {
     pub shard_index: u32,
 }
 
+impl SearchShardRef {
+    /// This shard's entry in `_shards.failures`.
+    pub fn failure(&self, error: EsError) -> quarry_search::distributed::ShardFailure {
+        quarry_search::distributed::ShardFailure {
+            index: self.index.clone(),
+            shard: self.shard,
+            error,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardSearchRequest {
     pub kind: ShardSearchKind,

@@ -176,25 +176,5 @@ fn describe_nodes<'a>(nodes: impl Iterator<Item = &'a DiscoveryNode>) -> String 
 
 /// Elasticsearch's one-letter role abbreviations, sorted (`cdfhilmrstw` for every role).
 pub fn role_abbreviations(node: &DiscoveryNode) -> String {
-    let mut letters: Vec<char> = node
-        .roles
-        .iter()
-        .filter_map(|role| match role.as_str() {
-            "data" => Some('d'),
-            "data_cold" => Some('c'),
-            "data_content" => Some('s'),
-            "data_frozen" => Some('f'),
-            "data_hot" => Some('h'),
-            "data_warm" => Some('w'),
-            "ingest" => Some('i'),
-            "master" => Some('m'),
-            "ml" => Some('l'),
-            "remote_cluster_client" => Some('r'),
-            "transform" => Some('t'),
-            "voting_only" => Some('v'),
-            _ => None,
-        })
-        .collect();
-    letters.sort_unstable();
-    letters.into_iter().collect()
+    DiscoveryNode::role_letters(&node.roles)
 }

@@ -163,6 +163,23 @@ pub struct ProcessCluster {
 }
 
 impl ProcessCluster {
+    /// Waits until `index` is green as seen from every node.
+    pub fn wait_for_green(&self, index: &str) {
+        wait_for(
+            Duration::from_secs(30),
+            "the index to turn green everywhere",
+            || {
+                self.http
+                    .iter()
+                    .all(|p| {
+                        matches!(http(*p, "GET", &format!("/_cluster/health/{index}"), None),
+                        Ok((200, ref v)) if v["status"] == "green")
+                    })
+                    .then_some(())
+            },
+        );
+    }
+
     pub fn start(cluster_name: &str, masters: usize, coordinating: usize) -> ProcessCluster {
         let n = masters + coordinating;
         let dir = tempfile::tempdir().unwrap();
@@ -217,4 +234,9 @@ impl Drop for ProcessCluster {
             print_logs(self.dir.path());
         }
     }
+}
+
+/// [`http`] that panics (naming the request) when the node cannot be reached.
+pub fn ok(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+    http(port, method, path, body).unwrap_or_else(|e| panic!("{method} {path} on {port}: {e}"))
 }
