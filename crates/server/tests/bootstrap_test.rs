@@ -64,9 +64,10 @@ fn a_node_without_a_quorum_explains_why_no_cluster_formed() {
         text.contains("other-1") && text.contains("other-2"),
         "the warning names the missing nodes: {text}"
     );
-    // No master: master-level requests are refused, not faked.
-    let (status, body) = http(ports[0], "GET", "/_cat/nodes?format=json", None).unwrap();
-    assert!(status == 200 || status == 503, "{status} {body}");
+    // No master: writes meet the no-master block instead of being accepted.
+    let (status, body) = http(ports[0], "PUT", "/x/_doc/1", Some("{}")).unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["type"], "cluster_block_exception", "{body}");
 }
 
 #[test]
