@@ -100,9 +100,13 @@ pub fn apply(
                 .shards_on_node(&node_id)
                 .into_iter()
                 .filter_map(|c| {
-                    c.allocation_id
-                        .clone()
-                        .map(|a| (c.shard_id.clone(), a, c.primary))
+                    // On the leaving node as relocation target: fail (cancel) the target only.
+                    let id = if c.current_node.as_ref() == Some(&node_id) {
+                        c.allocation_id.clone()
+                    } else {
+                        c.relocation_id.clone()
+                    };
+                    id.map(|a| (c.shard_id.clone(), a, c.primary))
                 })
                 .collect();
             // Replicas first, then primaries, so a primary can still be promoted from a replica
@@ -144,13 +148,19 @@ pub fn apply(
             let Some(copies) = next.routing_table.shard_copies_mut(&shard_id) else {
                 return Ok(state.clone());
             };
-            let Some(copy) = copies
+            if let Some(copy) = copies
                 .iter_mut()
                 .find(|c| c.allocation_id.as_ref() == Some(&allocation_id) && c.initializing())
-            else {
+            {
+                copy.start();
+            } else if let Some(copy) = copies
+                .iter_mut()
+                .find(|c| c.relocation_id.as_ref() == Some(&allocation_id) && c.relocating())
+            {
+                copy.complete_relocation();
+            } else {
                 return Ok(state.clone());
-            };
-            copy.start();
+            }
             true
         }
         ClusterCommand::ShardFailed {

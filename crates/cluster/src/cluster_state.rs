@@ -336,6 +336,28 @@ impl ClusterState {
                         return Err(format!("two copies of {} on node [{node}]", c.shard_id));
                     }
                 }
+                if c.relocating() != (c.relocating_node.is_some() && c.relocation_id.is_some()) {
+                    return Err(format!(
+                        "{} relocation target does not match its state",
+                        c.shard_id
+                    ));
+                }
+                if let Some(target) = &c.relocating_node {
+                    if !self.nodes.contains_key(target) {
+                        return Err(format!(
+                            "{} relocates to unknown node [{target}]",
+                            c.shard_id
+                        ));
+                    }
+                    if !nodes.insert(target.clone()) {
+                        return Err(format!("two copies of {} on node [{target}]", c.shard_id));
+                    }
+                }
+                if let Some(id) = &c.relocation_id {
+                    if !allocation_ids.insert(id.clone()) {
+                        return Err(format!("{} allocation id [{id}] used twice", c.shard_id));
+                    }
+                }
                 if let Some(id) = &c.allocation_id {
                     if !allocation_ids.insert(id.clone()) {
                         return Err(format!("{} allocation id [{id}] used twice", c.shard_id));

@@ -105,6 +105,9 @@ pub mod reason {
     pub const INDEX_REOPENED: &str = "INDEX_REOPENED";
     pub const ALLOCATION_FAILED: &str = "ALLOCATION_FAILED";
     pub const PRIMARY_FAILED: &str = "PRIMARY_FAILED";
+    pub const REROUTE_CANCELLED: &str = "REROUTE_CANCELLED";
+    pub const REALLOCATED_REPLICA: &str = "REALLOCATED_REPLICA";
+    pub const MANUAL_ALLOCATION: &str = "MANUAL_ALLOCATION";
 }
 
 /// One copy of one shard.
@@ -117,6 +120,11 @@ pub struct ShardRouting {
     /// For a `RELOCATING` copy: the target node.
     pub relocating_node: Option<NodeId>,
     pub allocation_id: Option<AllocationId>,
+    /// For a `RELOCATING` copy: the allocation id of its target (Elasticsearch's
+    /// `allocation_id.relocation_id`). The target is not a separate entry: it is this copy seen
+    /// from `relocating_node`, initializing there until it reports started.
+    #[serde(default)]
+    pub relocation_id: Option<AllocationId>,
     pub unassigned_info: Option<UnassignedInfo>,
 }
 
@@ -130,8 +138,37 @@ impl ShardRouting {
             current_node: None,
             relocating_node: None,
             allocation_id: None,
+            relocation_id: None,
             unassigned_info: Some(info),
         }
+    }
+
+    pub fn relocating(&self) -> bool {
+        self.state == ShardRoutingState::Relocating
+    }
+
+    /// `STARTED` -> `RELOCATING` towards `target`; the target copy gets `target_id`.
+    pub fn relocate(&mut self, target: NodeId, target_id: AllocationId) {
+        self.state = ShardRoutingState::Relocating;
+        self.relocating_node = Some(target);
+        self.relocation_id = Some(target_id);
+    }
+
+    /// The relocation target reported started: the copy now lives on the target node with the
+    /// target's allocation id.
+    pub fn complete_relocation(&mut self) {
+        if let (Some(target), Some(id)) = (self.relocating_node.take(), self.relocation_id.take()) {
+            self.current_node = Some(target);
+            self.allocation_id = Some(id);
+        }
+        self.state = ShardRoutingState::Started;
+    }
+
+    /// The relocation target failed or was cancelled: the source stays where it is, started.
+    pub fn cancel_relocation(&mut self) {
+        self.state = ShardRoutingState::Started;
+        self.relocating_node = None;
+        self.relocation_id = None;
     }
 
     /// `STARTED` or `RELOCATING`: the copy serves reads and writes.
@@ -169,6 +206,7 @@ impl ShardRouting {
         self.state = ShardRoutingState::Initializing;
         self.current_node = Some(node);
         self.relocating_node = None;
+        self.relocation_id = None;
         self.allocation_id = Some(allocation_id);
         if let Some(info) = &mut self.unassigned_info {
             info.last_allocation_status = AllocationStatus::NoAttempt;
@@ -187,6 +225,7 @@ impl ShardRouting {
         info.last_allocation_id = self.allocation_id.take();
         self.state = ShardRoutingState::Unassigned;
         self.relocating_node = None;
+        self.relocation_id = None;
         self.unassigned_info = Some(info);
     }
 
@@ -202,6 +241,9 @@ impl ShardRouting {
         });
         if let Some(id) = &self.allocation_id {
             v["allocation_id"] = serde_json::json!({ "id": id.0 });
+            if let Some(target) = &self.relocation_id {
+                v["allocation_id"]["relocation_id"] = target.0.clone().into();
+            }
         }
         if let Some(info) = &self.unassigned_info {
             let mut u = serde_json::json!({

@@ -74,15 +74,22 @@ pub fn create(state: &ClusterState, name: &str, shards: u32, replicas: u32) -> C
     )
 }
 
-/// Reports every initializing copy as started, repeatedly, until none is left.
+/// Reports every initializing copy and relocation target as started, repeatedly, until none
+/// is left.
 pub fn start_all(state: &ClusterState) -> ClusterState {
     let mut s = state.clone();
     for _ in 0..64 {
         let init: Vec<_> = s
             .routing_table
             .all_copies()
-            .filter(|c| c.initializing())
-            .map(|c| (c.shard_id.clone(), c.allocation_id.clone().unwrap()))
+            .filter_map(|c| {
+                if c.initializing() {
+                    c.allocation_id.clone()
+                } else {
+                    c.relocation_id.clone()
+                }
+                .map(|id| (c.shard_id.clone(), id))
+            })
             .collect();
         if init.is_empty() {
             break;

@@ -91,6 +91,20 @@ impl IndicesService {
             };
             for copies in table.shards.values() {
                 for copy in copies {
+                    let target_here = copy.state == ShardRoutingState::Relocating
+                        && copy.relocating_node.as_ref().map(|n| n.0.as_str()) == Some(local_node);
+                    if target_here {
+                        wanted.insert(copy.shard_id.clone(), (meta, true));
+                        // A replica target starts empty, as replicas do until peer recovery
+                        // exists (issue 5); a primary target waits for that recovery, so the
+                        // source keeps serving and nothing acknowledged is dropped.
+                        if !copy.primary {
+                            if let Some(aid) = &copy.relocation_id {
+                                started.push((copy.shard_id.clone(), aid.0.clone()));
+                            }
+                        }
+                        continue;
+                    }
                     if copy.current_node.as_ref().map(|n| n.0.as_str()) != Some(local_node) {
                         continue;
                     }

@@ -6,8 +6,9 @@
 //! when no node has them yet, so copies are left unassigned rather than piled on the survivors.
 //! Pure; owns only this rule.
 
+use super::routing_nodes::Allocation;
 use super::Decision;
-use crate::{ClusterState, DiscoveryNode, ShardRouting};
+use crate::{DiscoveryNode, ShardRouting};
 use std::collections::BTreeSet;
 
 const NAME: &str = "awareness";
@@ -26,7 +27,7 @@ fn list(value: Option<String>) -> Vec<String> {
 }
 
 /// Whether placing `shard` on `node` keeps its copies spread over every awareness attribute.
-pub fn awareness(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+pub fn awareness(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
     let attributes = list(state.metadata.cluster_setting(ATTRIBUTES));
     if attributes.is_empty() {
         return Decision::yes(
@@ -65,7 +66,8 @@ pub fn awareness(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNod
             .shard_copies(&shard.shard_id)
             .iter()
             .filter(|c| c.allocation_id != shard.allocation_id || shard.allocation_id.is_none())
-            .filter_map(|c| c.current_node.as_ref())
+            // A relocating copy counts where it is going.
+            .filter_map(|c| c.relocating_node.as_ref().or(c.current_node.as_ref()))
             .filter_map(|id| state.nodes.get(id))
             .filter(|n| n.attributes.get(attribute) == Some(value))
             .count()

@@ -2,6 +2,7 @@ use super::*;
 use crate::allocation::DecisionType;
 use crate::test_support::{create, data_node, run, start_all};
 use crate::ClusterCommand;
+use crate::ClusterState;
 use quarry_types::{NodeId, ShardId};
 use serde_json::json;
 
@@ -46,7 +47,7 @@ fn without_the_setting_every_node_is_fine() {
     let s = create(&s, "logs", 1, 0);
     let copy = s.routing_table.all_copies().next().unwrap().clone();
     assert_eq!(
-        awareness(&s, &copy, &node_of(&s, "n1")).decision,
+        awareness(&Allocation::of(&s), &copy, &node_of(&s, "n1")).decision,
         DecisionType::Yes
     );
 }
@@ -60,7 +61,7 @@ fn a_node_without_the_attribute_gets_no_copies() {
         0,
     );
     let copy = s.routing_table.all_copies().next().unwrap().clone();
-    let d = awareness(&s, &copy, &node_of(&s, "n2"));
+    let d = awareness(&Allocation::of(&s), &copy, &node_of(&s, "n2"));
     assert_eq!(d.decision, DecisionType::No);
     assert!(d
         .explanation
@@ -109,7 +110,7 @@ fn forced_values_leave_a_replica_unassigned_rather_than_doubling_up() {
     let assigned = copies.iter().filter(|c| c.current_node.is_some()).count();
     assert_eq!(assigned, 1, "{copies:?}");
     let replica = copies.iter().find(|c| !c.primary).unwrap().clone();
-    let d = awareness(&s, &replica, &node_of(&s, "n2"));
+    let d = awareness(&Allocation::of(&s), &replica, &node_of(&s, "n2"));
     assert_eq!(d.decision, DecisionType::No);
     assert!(
         d.explanation.contains("[2] values for attribute [rack_id]"),

@@ -1,12 +1,14 @@
 //! Allocation deciders, one small function each, mirroring Elasticsearch's
 //! `SameShardAllocationDecider`, `ReplicaAfterPrimaryActiveAllocationDecider`,
 //! `NodeRoles` (data role), `EnableAllocationDecider`, `FilterAllocationDecider`,
-//! `MaxRetryAllocationDecider` and `ThrottlingAllocationDecider`.
+//! `MaxRetryAllocationDecider` and `ThrottlingAllocationDecider`; the lists asked for
+//! allocation (`can_allocate`) and for staying (`can_remain`).
 //!
 //! Owns: the rules. Must not mutate anything; each reads the state and answers.
 
+use super::routing_nodes::Allocation;
 use super::{Decision, DecisionType};
-use crate::cluster_state::{ClusterState, DiscoveryNode};
+use crate::cluster_state::DiscoveryNode;
 use crate::index_metadata::IndexMetadata;
 use crate::shard_routing::ShardRouting;
 
@@ -16,7 +18,7 @@ pub const DEFAULT_NODE_CONCURRENT_RECOVERIES: usize = 2;
 pub const DEFAULT_NODE_INITIAL_PRIMARIES_RECOVERIES: usize = 4;
 
 /// Only nodes with a data role hold shards.
-pub fn data_node(_state: &ClusterState, _shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+pub fn data_node(_state: &Allocation, _shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
     if node.is_data_node() {
         Decision::yes("data_node", "node has a data role")
     } else {
@@ -28,7 +30,7 @@ pub fn data_node(_state: &ClusterState, _shard: &ShardRouting, node: &DiscoveryN
 }
 
 /// No two copies of one shard on one node.
-pub fn same_shard(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+pub fn same_shard(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
     let clash = state
         .routing_table
         .shard_copies(&shard.shard_id)
@@ -49,7 +51,7 @@ pub fn same_shard(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNo
 
 /// A replica waits for its primary to be active.
 pub fn replica_after_primary_active(
-    state: &ClusterState,
+    state: &Allocation,
     shard: &ShardRouting,
     _node: &DiscoveryNode,
 ) -> Decision {
@@ -72,7 +74,7 @@ pub fn replica_after_primary_active(
 }
 
 /// `cluster.routing.allocation.enable` / `index.routing.allocation.enable`.
-pub fn enable(state: &ClusterState, shard: &ShardRouting, _node: &DiscoveryNode) -> Decision {
+pub fn enable(state: &Allocation, shard: &ShardRouting, _node: &DiscoveryNode) -> Decision {
     let index_value = state
         .index(&shard.shard_id.index)
         .and_then(|m| m.settings.get_str("index.routing.allocation.enable"));
@@ -160,22 +162,24 @@ fn filter_violation(
 }
 
 /// `index.routing.allocation.{require,include,exclude}.*` and the cluster-level equivalents.
-pub fn filter(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+pub fn filter(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
     if let Some(meta) = state.index(&shard.shard_id.index) {
         if let Some(why) = filter_violation(&meta.settings, "index.routing.allocation.", node) {
             return Decision::no("filter", why);
         }
     }
-    let mut cluster = state.metadata.persistent_settings.clone();
-    cluster.merge(&state.metadata.transient_settings);
-    if let Some(why) = filter_violation(&cluster, "cluster.routing.allocation.", node) {
+    if let Some(why) = filter_violation(
+        &state.routing_nodes.cluster_settings,
+        "cluster.routing.allocation.",
+        node,
+    ) {
         return Decision::no("filter", why);
     }
     Decision::yes("filter", "node passes include/exclude/require filters")
 }
 
 /// Gives up after `index.allocation.max_retries` failed attempts.
-pub fn max_retry(state: &ClusterState, shard: &ShardRouting, _node: &DiscoveryNode) -> Decision {
+pub fn max_retry(state: &Allocation, shard: &ShardRouting, _node: &DiscoveryNode) -> Decision {
     let max = state
         .index(&shard.shard_id.index)
         .map(IndexMetadata::max_retries)
@@ -198,7 +202,7 @@ pub fn max_retry(state: &ClusterState, shard: &ShardRouting, _node: &DiscoveryNo
     }
 }
 
-fn cluster_usize(state: &ClusterState, key: &str, default: usize) -> usize {
+fn cluster_usize(state: &Allocation, key: &str, default: usize) -> usize {
     state
         .metadata
         .cluster_setting(key)
@@ -206,19 +210,17 @@ fn cluster_usize(state: &ClusterState, key: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// Limits concurrent recoveries per node.
-pub fn throttling(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
-    let on_node = state.routing_table.shards_on_node(&node.id);
-    if shard.primary {
+/// Limits concurrent recoveries per node: initial primary recoveries on the target, and
+/// incoming / outgoing peer recoveries (replicas and relocations) on target and source.
+pub fn throttling(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+    let target = state.routing_nodes.node(&node.id);
+    if shard.primary && shard.unassigned() {
         let limit = cluster_usize(
             state,
             "cluster.routing.allocation.node_initial_primaries_recoveries",
             DEFAULT_NODE_INITIAL_PRIMARIES_RECOVERIES,
         );
-        let current = on_node
-            .iter()
-            .filter(|c| c.primary && c.initializing())
-            .count();
+        let current = target.initializing_primaries;
         if current >= limit {
             return Decision::throttle(
                 "throttling",
@@ -232,44 +234,44 @@ pub fn throttling(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNo
         "cluster.routing.allocation.node_concurrent_recoveries",
         DEFAULT_NODE_CONCURRENT_RECOVERIES,
     );
-    let incoming = on_node
-        .iter()
-        .filter(|c| !c.primary && c.initializing())
-        .count();
-    if incoming >= limit {
+    let incoming_limit = cluster_usize(
+        state,
+        "cluster.routing.allocation.node_concurrent_incoming_recoveries",
+        limit,
+    );
+    let outgoing_limit = cluster_usize(
+        state,
+        "cluster.routing.allocation.node_concurrent_outgoing_recoveries",
+        limit,
+    );
+    if target.incoming >= incoming_limit {
         return Decision::throttle(
             "throttling",
-            format!("reached the limit of incoming shard recoveries [{incoming}], cluster setting [cluster.routing.allocation.node_concurrent_incoming_recoveries={limit}]"),
+            format!("reached the limit of incoming shard recoveries [{}], cluster setting [cluster.routing.allocation.node_concurrent_incoming_recoveries={incoming_limit}] (can also be set via [cluster.routing.allocation.node_concurrent_recoveries])", target.incoming),
         );
     }
-    if let Some(primary_node) = state
-        .routing_table
-        .active_primary(&shard.shard_id)
-        .and_then(|p| p.current_node.clone())
-    {
-        let outgoing = state
+    // The source: the copy's own node when it moves, else the node of the active primary.
+    let source = if shard.started() {
+        shard.current_node.clone()
+    } else {
+        state
             .routing_table
-            .all_copies()
-            .filter(|c| !c.primary && c.initializing())
-            .filter(|c| {
-                state
-                    .routing_table
-                    .active_primary(&c.shard_id)
-                    .and_then(|p| p.current_node.as_ref())
-                    == Some(&primary_node)
-            })
-            .count();
-        if outgoing >= limit {
+            .active_primary(&shard.shard_id)
+            .and_then(|p| p.current_node.clone())
+    };
+    if let Some(source) = source {
+        let outgoing = state.routing_nodes.node(&source).outgoing;
+        if outgoing >= outgoing_limit {
             return Decision::throttle(
                 "throttling",
-                format!("reached the limit of outgoing shard recoveries [{outgoing}] on the node [{primary_node}] which holds the primary"),
+                format!("reached the limit of outgoing shard recoveries [{outgoing}] on the node [{source}] which holds the primary, cluster setting [cluster.routing.allocation.node_concurrent_outgoing_recoveries={outgoing_limit}] (can also be set via [cluster.routing.allocation.node_concurrent_recoveries])"),
             );
         }
     }
     Decision::yes("throttling", "below shard recovery limit")
 }
 
-type Decider = fn(&ClusterState, &ShardRouting, &DiscoveryNode) -> Decision;
+pub type Decider = fn(&Allocation, &ShardRouting, &DiscoveryNode) -> Decision;
 
 /// All deciders in the order they are asked.
 pub const ALL_DECIDERS: &[Decider] = &[
@@ -281,19 +283,48 @@ pub const ALL_DECIDERS: &[Decider] = &[
     same_shard,
     super::awareness::awareness,
     super::shards_limit::shards_limit,
+    super::data_tier::data_tier,
     throttling,
+];
+
+/// Deciders asked whether a started copy may stay on its node (`canRemain`); a NO makes the
+/// balancer move it (exclusion filters, lost tier, awareness, shard limits).
+pub const REMAIN_DECIDERS: &[Decider] = &[
+    filter,
+    super::awareness::awareness,
+    super::shards_limit::shards_limit_remain,
+    super::data_tier::data_tier,
 ];
 
 /// Combines the deciders: the first NO wins, else THROTTLE if any throttles, else YES.
 /// Returns the combined type and every individual decision.
 pub fn can_allocate(
-    state: &ClusterState,
+    state: &Allocation,
     shard: &ShardRouting,
     node: &DiscoveryNode,
 ) -> (DecisionType, Vec<Decision>) {
-    let mut all = Vec::with_capacity(ALL_DECIDERS.len());
+    combine(ALL_DECIDERS, state, shard, node)
+}
+
+/// Whether a started copy may stay on `node` (its current node).
+pub fn can_remain(
+    state: &Allocation,
+    shard: &ShardRouting,
+    node: &DiscoveryNode,
+) -> (DecisionType, Vec<Decision>) {
+    combine(REMAIN_DECIDERS, state, shard, node)
+}
+
+/// Runs `deciders`: the first NO wins, else THROTTLE if any throttles, else YES.
+pub fn combine(
+    deciders: &[Decider],
+    state: &Allocation,
+    shard: &ShardRouting,
+    node: &DiscoveryNode,
+) -> (DecisionType, Vec<Decision>) {
+    let mut all = Vec::with_capacity(deciders.len());
     let mut outcome = DecisionType::Yes;
-    for decider in ALL_DECIDERS {
+    for decider in deciders {
         let d = decider(state, shard, node);
         match d.decision {
             DecisionType::No => outcome = DecisionType::No,

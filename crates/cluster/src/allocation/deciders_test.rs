@@ -2,6 +2,7 @@ use super::*;
 use crate::test_support::data_node as new_data_node;
 use crate::test_support::{cluster, create, create_cmd, node, run, start_all};
 use crate::ClusterCommand;
+use crate::ClusterState;
 use quarry_types::{NodeId, Settings, ShardId};
 use serde_json::json;
 
@@ -20,7 +21,7 @@ fn replica_waits_for_active_primary_and_avoids_primary_node() {
     let replica = unassigned_replica(&s);
     let n1 = s.nodes[&NodeId("n1".into())].clone();
     assert_eq!(
-        replica_after_primary_active(&s, &replica, &n1).decision,
+        replica_after_primary_active(&Allocation::of(&s), &replica, &n1).decision,
         DecisionType::No
     );
     let s = start_all(&s);
@@ -37,7 +38,7 @@ fn replica_waits_for_active_primary_and_avoids_primary_node() {
     replica.current_node = None;
     replica.allocation_id = None;
     let on_primary = s.nodes[&primary_node].clone();
-    let d = same_shard(&s, &replica, &on_primary);
+    let d = same_shard(&Allocation::of(&s), &replica, &on_primary);
     assert_eq!(d.decision, DecisionType::No);
     assert!(d
         .explanation
@@ -49,11 +50,11 @@ fn data_role_is_required() {
     let s = create(&cluster(&["n1"]), "logs", 1, 0);
     let copy = s.routing_table.shard_copies(&ShardId::new("logs", 0))[0].clone();
     assert_eq!(
-        data_node(&s, &copy, &node("c", &["master"])).decision,
+        data_node(&Allocation::of(&s), &copy, &node("c", &["master"])).decision,
         DecisionType::No
     );
     assert_eq!(
-        data_node(&s, &copy, &node("d", &["data_content"])).decision,
+        data_node(&Allocation::of(&s), &copy, &node("d", &["data_content"])).decision,
         DecisionType::Yes
     );
 }
@@ -126,7 +127,11 @@ fn throttling_limits_concurrent_primary_recoveries() {
 fn can_allocate_combines_no_over_throttle() {
     let s = create(&cluster(&["n1"]), "logs", 1, 1);
     let replica = unassigned_replica(&s);
-    let (d, all) = can_allocate(&s, &replica, &s.nodes[&NodeId("n1".into())]);
+    let (d, all) = can_allocate(
+        &Allocation::of(&s),
+        &replica,
+        &s.nodes[&NodeId("n1".into())],
+    );
     assert_eq!(d, DecisionType::No);
     assert_eq!(all.len(), ALL_DECIDERS.len());
 }

@@ -1,17 +1,22 @@
 //! Shard allocation: deciders (small rules that say YES / NO / THROTTLE with an explanation),
-//! `reroute` (assign unassigned copies to nodes, balancing by shard count), and shard failure
+//! `reroute` (assign unassigned copies, move copies that may not stay, rebalance), and shard failure
 //! handling (promotion of an in-sync replica, primary terms, in-sync sets).
 //!
 //! Owns: where shard copies go. Pure: the caller passes `now` and an id generator. Must not
 //! change index metadata other than primary terms and in-sync allocation ids.
 
 pub mod awareness;
+pub mod balancer;
+pub mod data_tier;
 pub mod deciders;
+pub mod rebalance;
 mod reroute;
+pub mod routing_nodes;
 mod shard_failure;
 pub mod shards_limit;
 
 pub use reroute::{next_delayed_allocation_millis, reroute};
+pub use routing_nodes::{Allocation, RoutingNodes};
 pub use shard_failure::{fail_shard_copy, normalize_in_sync_allocations};
 
 use serde::Serialize;

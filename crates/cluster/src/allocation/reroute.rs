@@ -1,22 +1,27 @@
-//! `reroute`: assigns unassigned shard copies to nodes. Primaries first (a fresh primary goes to
-//! the least-loaded eligible data node; a primary with in-sync copies only returns to the node
-//! that held it, reusing its allocation id), then replicas once their primary is active. Every
-//! candidate node is checked by the deciders; the balancer picks the node with the fewest
-//! shards, then fewest shards of the same index, then the smallest node id.
-//!
-//! Not done at this stage: rebalancing of started shards and relocation (`RELOCATING` is never
-//! produced), awareness, disk watermarks.
+//! `reroute`: brings the routing table to where the deciders and the balancer want it, in
+//! rounds until nothing changes (so `reroute(reroute(s)) == reroute(s)`):
+//! 1. assign unassigned copies, primaries first (a fresh primary goes to the lightest eligible
+//!    data node; a primary with in-sync copies only returns to the node that held it, reusing
+//!    its allocation id), then replicas once their primary is active;
+//! 2. move started copies that may not stay where they are (`can_remain` says NO: exclusion
+//!    filters, tiers, awareness, shard limits, disk) to the lightest node that accepts them;
+//! 3. rebalance (`balancer`).
 //!
 //! Owns: the assignment loop. Pure: `now` and ids come from the caller.
 
-use super::deciders::can_allocate;
+use super::balancer::{self, Balancer};
+use super::deciders::{can_allocate, can_remain};
+use super::routing_nodes::{Allocation, RoutingNodes};
 use super::DecisionType;
 use crate::cluster_state::ClusterState;
-use crate::shard_routing::{AllocationStatus, ShardRouting};
-use quarry_types::{AllocationId, NodeId};
+use crate::shard_routing::AllocationStatus;
+use quarry_types::{AllocationId, NodeId, ShardId};
 
-/// Runs allocation until nothing more can be assigned in this round; returns the new state
-/// (version not bumped: `apply` does that).
+/// At most this many rounds (each round changes something or ends the loop).
+const MAX_ROUNDS: usize = 16;
+
+/// Runs allocation until nothing more changes; returns the new state (version not bumped:
+/// `apply` does that).
 pub fn reroute(
     state: &ClusterState,
     now_millis: i64,
@@ -24,27 +29,82 @@ pub fn reroute(
 ) -> ClusterState {
     let mut s = state.clone();
     clear_expired_delays(&mut s, now_millis);
-    for primaries in [true, false] {
-        let targets: Vec<(quarry_types::ShardId, usize)> = s
-            .routing_table
-            .indices
-            .values()
-            .flat_map(|t| t.shards.values())
-            .flat_map(|copies| {
-                copies
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| c.unassigned() && c.primary == primaries)
-                    .map(|(i, c)| (c.shard_id.clone(), i))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        for (shard_id, pos) in targets {
-            allocate_one(&mut s, &shard_id, pos, now_millis, next_id);
+    let mut nodes = RoutingNodes::build(&s);
+    for _ in 0..MAX_ROUNDS {
+        let mut changed = false;
+        for primaries in [true, false] {
+            let targets: Vec<(ShardId, usize)> = s
+                .routing_table
+                .indices
+                .values()
+                .flat_map(|t| t.shards.values())
+                .flat_map(|copies| {
+                    copies
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| c.unassigned() && c.primary == primaries)
+                        .map(|(i, c)| (c.shard_id.clone(), i))
+                })
+                .collect();
+            for (shard_id, pos) in targets {
+                changed |= allocate_one(&mut s, &mut nodes, &shard_id, pos, next_id);
+            }
+        }
+        changed |= move_shards(&mut s, &mut nodes, next_id);
+        changed |= Balancer::new(&s).rebalance(&mut s, &mut nodes, next_id);
+        if !changed {
+            break;
         }
     }
     super::normalize_in_sync_allocations(&mut s);
     s
+}
+
+/// Relocates every started copy that may not stay to the lightest node that accepts it.
+fn move_shards(
+    s: &mut ClusterState,
+    nodes: &mut RoutingNodes,
+    next_id: &mut dyn FnMut() -> String,
+) -> bool {
+    let mut moves: Vec<(ShardId, usize)> = Vec::new();
+    {
+        let alloc = Allocation::with(s, nodes);
+        for copies in s
+            .routing_table
+            .indices
+            .values()
+            .flat_map(|t| t.shards.values())
+        {
+            for (pos, c) in copies.iter().enumerate() {
+                if !c.started() {
+                    continue;
+                }
+                let Some(node) = c.current_node.as_ref().and_then(|n| s.nodes.get(n)) else {
+                    continue;
+                };
+                if can_remain(&alloc, c, node).0 == DecisionType::No {
+                    moves.push((c.shard_id.clone(), pos));
+                }
+            }
+        }
+    }
+    let mut changed = false;
+    for (shard_id, pos) in moves {
+        let Some(copy) = s.routing_table.shard_copies(&shard_id).get(pos).cloned() else {
+            continue;
+        };
+        let target = {
+            let alloc = Allocation::with(s, nodes);
+            balancer::lightest(&alloc, &copy, |n| {
+                can_allocate(&alloc, &copy, n).0 == DecisionType::Yes
+            })
+        };
+        if let Some(target) = target {
+            balancer::relocate(s, nodes, &shard_id, pos, target, next_id);
+            changed = true;
+        }
+    }
+    changed
 }
 
 fn clear_expired_delays(s: &mut ClusterState, now_millis: i64) {
@@ -93,12 +153,7 @@ pub fn next_delayed_allocation_millis(state: &ClusterState) -> Option<i64> {
         .min()
 }
 
-fn set_status(
-    s: &mut ClusterState,
-    shard_id: &quarry_types::ShardId,
-    pos: usize,
-    status: AllocationStatus,
-) {
+fn set_status(s: &mut ClusterState, shard_id: &ShardId, pos: usize, status: AllocationStatus) {
     if let Some(copies) = s.routing_table.shard_copies_mut(shard_id) {
         if let Some(info) = copies.get_mut(pos).and_then(|c| c.unassigned_info.as_mut()) {
             info.last_allocation_status = status;
@@ -106,18 +161,19 @@ fn set_status(
     }
 }
 
+/// Tries to assign one unassigned copy; true when it was assigned.
 fn allocate_one(
     s: &mut ClusterState,
-    shard_id: &quarry_types::ShardId,
+    nodes: &mut RoutingNodes,
+    shard_id: &ShardId,
     pos: usize,
-    _now_millis: i64,
     next_id: &mut dyn FnMut() -> String,
-) {
+) -> bool {
     let Some(copy) = s.routing_table.shard_copies(shard_id).get(pos).cloned() else {
-        return;
+        return false;
     };
     let Some(meta) = s.index(&shard_id.index) else {
-        return;
+        return false;
     };
     let in_sync = meta.in_sync_ids(shard_id.shard);
     let info = copy.unassigned_info.clone();
@@ -134,7 +190,7 @@ fn allocate_one(
             }
             _ => {
                 set_status(s, shard_id, pos, AllocationStatus::NoValidShardCopy);
-                return;
+                return false;
             }
         }
     } else if !copy.primary {
@@ -143,49 +199,49 @@ fn allocate_one(
                 Some(n) if s.nodes.contains_key(n) => only_node = Some(n.clone()),
                 _ => {
                     set_status(s, shard_id, pos, AllocationStatus::DelayedAllocation);
-                    return;
+                    return false;
                 }
             }
         }
     }
-    let mut best: Option<(usize, usize, NodeId)> = None;
     let mut throttled = false;
-    for node in s.nodes.values() {
-        if only_node.as_ref().is_some_and(|n| n != &node.id) {
-            continue;
-        }
-        let (decision, _) = can_allocate(s, &copy, node);
-        match decision {
-            DecisionType::Yes => {
-                let on_node = s.routing_table.shards_on_node(&node.id);
-                let total = on_node.len();
-                let same_index = on_node
-                    .iter()
-                    .filter(|c| c.shard_id.index == shard_id.index)
-                    .count();
-                let key = (total, same_index, node.id.clone());
-                if best.as_ref().is_none_or(|b| key < *b) {
-                    best = Some(key);
-                }
+    let best = {
+        let alloc = Allocation::with(s, nodes);
+        balancer::lightest(&alloc, &copy, |node| {
+            if only_node.as_ref().is_some_and(|n| n != &node.id) {
+                return false;
             }
-            DecisionType::Throttle => throttled = true,
-            DecisionType::No => {}
-        }
-    }
-    let Some((_, _, node)) = best else {
+            match can_allocate(&alloc, &copy, node).0 {
+                DecisionType::Yes => true,
+                DecisionType::Throttle => {
+                    throttled = true;
+                    false
+                }
+                DecisionType::No => false,
+            }
+        })
+    };
+    let Some(node) = best else {
         let status = if throttled {
             AllocationStatus::DecidersThrottled
         } else {
             AllocationStatus::DecidersNo
         };
         set_status(s, shard_id, pos, status);
-        return;
+        return false;
     };
     let id = reuse_id.unwrap_or_else(|| AllocationId(next_id()));
-    if let Some(copies) = s.routing_table.shard_copies_mut(shard_id) {
-        if let Some(c) = copies.get_mut(pos) {
-            initialize(c, node, id);
-        }
+    let primary_node = s
+        .routing_table
+        .active_primary(shard_id)
+        .and_then(|p| p.current_node.clone());
+    if let Some(c) = s
+        .routing_table
+        .shard_copies_mut(shard_id)
+        .and_then(|copies| copies.get_mut(pos))
+    {
+        c.initialize(node, id);
+        nodes.on_initialized(c, primary_node.as_ref());
     }
     if copy.primary {
         if let Some(meta) = s.metadata.indices.get_mut(&shard_id.index) {
@@ -194,10 +250,7 @@ fn allocate_one(
             }
         }
     }
-}
-
-fn initialize(c: &mut ShardRouting, node: NodeId, id: AllocationId) {
-    c.initialize(node, id);
+    true
 }
 
 #[cfg(test)]

@@ -29,7 +29,17 @@ fn no_data_nodes_leaves_primaries_unassigned_with_decider_no() {
 
 #[test]
 fn least_loaded_node_wins() {
-    let s = start_all(&create(&cluster(&["n1"]), "a", 2, 0));
+    let s = run(
+        &cluster(&["n1"]),
+        crate::ClusterCommand::UpdateClusterSettings {
+            persistent: quarry_types::Settings::from_json(
+                &serde_json::json!({"cluster.routing.rebalance.enable": "none"}),
+            )
+            .unwrap(),
+            transient: Default::default(),
+        },
+    );
+    let s = start_all(&create(&s, "a", 4, 0));
     let s = run(&s, crate::ClusterCommand::AddNode(data_node("n2")));
     let s = create(&s, "b", 2, 0);
     let on_n2 = s

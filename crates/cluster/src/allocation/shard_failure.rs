@@ -1,4 +1,5 @@
-//! Failing a shard copy (node left, shard failed): the copy goes back to unassigned; a failed
+//! Failing a shard copy (node left, shard failed): a failed relocation target cancels the
+//! relocation; otherwise the copy goes back to unassigned; a failed
 //! primary is replaced by an active in-sync replica (promotion bumps the primary term); replicas
 //! that were recovering from a failed primary are failed too. Also the in-sync rule: while a
 //! shard has an active primary, its in-sync set is exactly its active copies; without one the
@@ -30,6 +31,14 @@ pub fn fail_shard_copy(
     let Some(copies) = state.routing_table.shard_copies_mut(shard_id) else {
         return false;
     };
+    if let Some(source) = copies
+        .iter_mut()
+        .find(|c| c.relocating() && c.relocation_id.as_ref() == Some(allocation_id))
+    {
+        // The relocation target failed: the source keeps serving, started.
+        source.cancel_relocation();
+        return true;
+    }
     let Some(pos) = copies
         .iter()
         .position(|c| c.allocation_id.as_ref() == Some(allocation_id))

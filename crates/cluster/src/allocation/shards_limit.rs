@@ -3,8 +3,9 @@
 //! `cluster.routing.allocation.total_shards_per_node` copies in all on a node (`-1`, the
 //! default, is unlimited). Pure; owns only this rule.
 
+use super::routing_nodes::Allocation;
 use super::Decision;
-use crate::{ClusterState, DiscoveryNode, ShardRouting};
+use crate::{DiscoveryNode, ShardRouting};
 
 const NAME: &str = "shards_limit";
 pub const INDEX_LIMIT: &str = "index.routing.allocation.total_shards_per_node";
@@ -17,7 +18,26 @@ fn limit(value: Option<String>) -> Option<usize> {
 }
 
 /// Whether one more copy of `shard` fits on `node` under both limits.
-pub fn shards_limit(state: &ClusterState, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+pub fn shards_limit(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
+    check(state, shard, node, 0)
+}
+
+/// Whether a copy already on `node` may stay: only a count above the limit says NO.
+pub fn shards_limit_remain(
+    state: &Allocation,
+    shard: &ShardRouting,
+    node: &DiscoveryNode,
+) -> Decision {
+    check(state, shard, node, 1)
+}
+
+/// `included`: how many of the counted copies are `shard` itself (1 when it is already there).
+fn check(
+    state: &Allocation,
+    shard: &ShardRouting,
+    node: &DiscoveryNode,
+    included: usize,
+) -> Decision {
     let index_limit = limit(
         state
             .index(&shard.shard_id.index)
@@ -30,33 +50,29 @@ pub fn shards_limit(state: &ClusterState, shard: &ShardRouting, node: &Discovery
             "total shard limits are disabled: [index: -1, cluster: -1] <= 0",
         );
     }
-    let on_node: Vec<&ShardRouting> = state
-        .routing_table
-        .shards_on_node(&node.id)
-        .into_iter()
-        .filter(|c| c.current_node.as_ref() == Some(&node.id))
-        .collect();
-    let node_count = on_node.len();
+    let counts = state.routing_nodes.node(&node.id);
+    let node_count = counts.owning().saturating_sub(included);
     if let Some(max) = cluster_limit {
         if node_count >= max {
             return Decision::no(
                 NAME,
                 format!(
-                    "too many shards [{node_count}] allocated to this node, cluster setting [{CLUSTER_LIMIT}={max}]"
+                    "too many shards [{}] allocated to this node, cluster setting [{CLUSTER_LIMIT}={max}]",
+                    node_count + included
                 ),
             );
         }
     }
-    let index_count = on_node
-        .iter()
-        .filter(|c| c.shard_id.index == shard.shard_id.index)
-        .count();
+    let index_count = counts
+        .of_index(&shard.shard_id.index)
+        .saturating_sub(included);
     if let Some(max) = index_limit {
         if index_count >= max {
             return Decision::no(
                 NAME,
                 format!(
-                    "too many shards [{index_count}] allocated to this node for index [{}], index setting [{INDEX_LIMIT}={max}]",
+                    "too many shards [{}] allocated to this node for index [{}], index setting [{INDEX_LIMIT}={max}]",
+                    index_count + included,
                     shard.shard_id.index
                 ),
             );
@@ -85,7 +101,10 @@ mod tests {
         let s = start_all(&create(&cluster(&["n1", "n2"]), "logs", 4, 0));
         let n1 = s.nodes[&NodeId("n1".into())].clone();
         let copy = s.routing_table.all_copies().next().unwrap().clone();
-        assert_eq!(shards_limit(&s, &copy, &n1).decision, DecisionType::Yes);
+        assert_eq!(
+            shards_limit(&Allocation::of(&s), &copy, &n1).decision,
+            DecisionType::Yes
+        );
         let on_n1 = s.routing_table.shards_on_node(&n1.id).len();
         assert!(on_n1 >= 1);
         let mut limited = s.clone();
@@ -93,7 +112,7 @@ mod tests {
             meta.settings
                 .insert(INDEX_LIMIT, serde_json::json!(on_n1.to_string()));
         }
-        let d = shards_limit(&limited, &copy, &n1);
+        let d = shards_limit(&Allocation::of(&limited), &copy, &n1);
         assert_eq!(d.decision, DecisionType::No, "{}", d.explanation);
         assert!(
             d.explanation.contains("for index [logs]"),
@@ -117,7 +136,7 @@ mod tests {
             .metadata
             .persistent_settings
             .insert(CLUSTER_LIMIT, serde_json::json!("2"));
-        let d = shards_limit(&limited, &copy, &n1);
+        let d = shards_limit(&Allocation::of(&limited), &copy, &n1);
         assert_eq!(d.decision, DecisionType::No);
         assert!(d
             .explanation
@@ -127,7 +146,7 @@ mod tests {
             .persistent_settings
             .insert(CLUSTER_LIMIT, serde_json::json!("-1"));
         assert_eq!(
-            shards_limit(&limited, &copy, &n1).decision,
+            shards_limit(&Allocation::of(&limited), &copy, &n1).decision,
             DecisionType::Yes
         );
     }
