@@ -15,8 +15,9 @@
 #   5. The YAML conformance groups of tests/conformance/groups.txt
 #      (tests/conformance/run_conformance.py); fails only below tests/conformance/threshold.txt.
 #   6. The official JavaScript client (tests/js, `npm ci` + `node --test`), the esrally smoke
-#      race (scripts/rally.sh --smoke) against the same node, and the benchmark smoke
-#      (quarry-bench single-node --smoke, its own node), which prints figures.
+#      race (scripts/rally.sh --smoke) against the same node, and the benchmark smokes
+#      (quarry-bench single-node with 20,000 docs on its own node; quarry-bench reroute on a
+#      small simulated cluster), which print figures.
 #
 # Needs: Rust, python3 with venv, curl, and ../shared beside the repository
 # (override with QUARRY_SHARED=/path/to/shared). Works with CI=true and no stdin.
@@ -209,7 +210,8 @@ rally_smoke() {
 
 bench_smoke() {
   local dir="${CARGO_TARGET_DIR:-$ROOT/target}/release"
-  "$dir/quarry-bench" single-node --quarry-bin "$dir/quarry" --docs 20000 --out bench-results/single-node-smoke.json
+  "$dir/quarry-bench" single-node --quarry-bin "$dir/quarry" --docs 20000 --out bench-results/single-node-smoke.json &&
+    "$dir/quarry-bench" reroute --nodes 20 --indices 500 --rounds 3 --out bench-results/reroute-smoke.json
 }
 
 # ---------------------------------------------------------------- run

@@ -6,6 +6,7 @@
 //!   several clients), reads peak RSS and index size, stops the node, then indexes the same
 //!   documents with raw tantivy in the shard layout and prints both and their ratio.
 //! * `tantivy-only`: just the raw tantivy baseline (no node needed).
+//! * `reroute`: allocation on a simulated 100-node / 10,000-index cluster (no node needed).
 //!
 //! Results go to a JSON file (`bench-results/<benchmark>.json` by default) and a table on stdout.
 
@@ -20,6 +21,7 @@ mod load;
 mod node;
 mod procfs;
 mod report;
+mod reroute;
 mod single_node;
 
 use anyhow::Result;
@@ -44,6 +46,26 @@ enum Command {
     SingleNode(SingleNodeArgs),
     /// Only the raw tantivy baseline.
     TantivyOnly(CommonArgs),
+    /// Time reroute and allocation-triggering cluster-state updates on a simulated cluster.
+    Reroute(RerouteArgs),
+}
+
+#[derive(Debug, Args)]
+struct RerouteArgs {
+    #[arg(long, default_value_t = 100)]
+    nodes: usize,
+    #[arg(long, default_value_t = 10_000)]
+    indices: usize,
+    #[arg(long, default_value_t = 5)]
+    shards: u32,
+    #[arg(long, default_value_t = 1)]
+    replicas: u32,
+    /// Timed repetitions of each measurement.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Where to write the JSON results.
+    #[arg(long, default_value = "bench-results/reroute.json")]
+    out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +135,16 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::TantivyOnly(args) => {
             single_node::tantivy_only(&args.into_options("tantivy-only"))?;
+        }
+        Command::Reroute(a) => {
+            let options = reroute::RerouteOptions {
+                nodes: a.nodes,
+                indices: a.indices,
+                shards: a.shards,
+                replicas: a.replicas,
+                rounds: a.rounds,
+            };
+            reroute::run(&options, &a.out)?;
         }
         Command::SingleNode(args) => {
             let common = args.common.into_options("single-node");

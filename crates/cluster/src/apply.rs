@@ -176,6 +176,20 @@ pub fn apply(
             true
         }
         ClusterCommand::Reroute => true,
+        ClusterCommand::RerouteCommands {
+            commands,
+            retry_failed,
+        } => {
+            use crate::allocation::command_execution::{
+                execute_commands, reset_failed_allocations,
+            };
+            if retry_failed {
+                reset_failed_allocations(&mut next);
+            }
+            let mut gen = || ctx.next_id();
+            execute_commands(&mut next, &commands, false, now, &mut gen)?;
+            true
+        }
         ClusterCommand::CreateIndex {
             name,
             uuid,
@@ -301,15 +315,17 @@ pub fn apply(
         apply_index::auto_expand_replicas(&mut next, now);
         let mut gen = || ctx.next_id();
         next = reroute(&next, now, &mut gen);
+    } else {
+        // (`reroute` ends with the same normalisation.)
+        normalize_in_sync_allocations(&mut next);
     }
-    normalize_in_sync_allocations(&mut next);
     bump_index_versions(state, &mut next);
-    if next == *state {
+    if next.same_as(state) {
         return Ok(next);
     }
     next.version = state.version + 1;
     next.state_uuid = ctx.next_id();
-    next.validate()
+    next.validate_since(Some(state))
         .map_err(|e| EsError::illegal_state(format!("cluster state invariant violated: {e}")))?;
     Ok(next)
 }
@@ -317,15 +333,20 @@ pub fn apply(
 /// Bumps `version`, `mapping_version`, `settings_version`, `aliases_version` of every index
 /// whose metadata changed.
 fn bump_index_versions(prev: &ClusterState, next: &mut ClusterState) {
-    for (name, meta) in next.metadata.indices.iter_mut() {
+    for (name, shared) in next.metadata.indices.iter_mut() {
         let Some(old) = prev
             .metadata
             .indices
             .get(name)
-            .filter(|o| o.uuid == meta.uuid)
+            .filter(|o| o.uuid == shared.uuid)
         else {
             continue;
         };
+        // Unchanged since the previous state: nothing to compare or bump.
+        if std::sync::Arc::ptr_eq(shared, old) {
+            continue;
+        }
+        let meta = std::sync::Arc::make_mut(shared);
         let mut changed = false;
         if meta.mapping != old.mapping {
             meta.mapping_version = old.mapping_version + 1;

@@ -79,7 +79,12 @@ pub fn update_aliases(state: &mut ClusterState, actions: &[AliasAction]) -> Resu
                             is_write_index: *is_write_index,
                             is_hidden: *is_hidden,
                         };
-                        if let Some(m) = work.metadata.indices.get_mut(index) {
+                        if let Some(m) = work
+                            .metadata
+                            .indices
+                            .get_mut(index)
+                            .map(std::sync::Arc::make_mut)
+                        {
                             m.aliases.insert(alias.clone(), meta);
                         }
                     }
@@ -93,7 +98,12 @@ pub fn update_aliases(state: &mut ClusterState, actions: &[AliasAction]) -> Resu
                 let targets = resolve(&work, indices)?;
                 let mut removed_any = false;
                 for index in &targets {
-                    let Some(m) = work.metadata.indices.get_mut(index) else {
+                    let Some(m) = work
+                        .metadata
+                        .indices
+                        .get_mut(index)
+                        .map(std::sync::Arc::make_mut)
+                    else {
                         continue;
                     };
                     for alias in aliases {

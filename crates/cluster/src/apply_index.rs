@@ -188,9 +188,17 @@ pub fn create_index(
     let info = UnassignedInfo::new(reason::INDEX_CREATED, now);
     state.routing_table.indices.insert(
         name.to_string(),
-        IndexRoutingTable::new_unassigned(name, number_of_shards, number_of_replicas, &info),
+        std::sync::Arc::new(IndexRoutingTable::new_unassigned(
+            name,
+            number_of_shards,
+            number_of_replicas,
+            &info,
+        )),
     );
-    state.metadata.indices.insert(name.to_string(), meta);
+    state
+        .metadata
+        .indices
+        .insert(name.to_string(), std::sync::Arc::new(meta));
     Ok(())
 }
 
@@ -223,7 +231,12 @@ pub fn put_mapping(
         updated.push((name.clone(), m));
     }
     for (name, m) in updated {
-        if let Some(meta) = state.metadata.indices.get_mut(&name) {
+        if let Some(meta) = state
+            .metadata
+            .indices
+            .get_mut(&name)
+            .map(std::sync::Arc::make_mut)
+        {
             meta.mapping = m;
         }
     }
@@ -246,7 +259,12 @@ pub fn update_settings(
         .collect();
     let update = validate_update(settings, &open)?;
     for name in indices {
-        let Some(meta) = state.metadata.indices.get_mut(name) else {
+        let Some(meta) = state
+            .metadata
+            .indices
+            .get_mut(name)
+            .map(std::sync::Arc::make_mut)
+        else {
             continue;
         };
         for (k, v) in &update.0 {
@@ -272,7 +290,12 @@ pub fn update_settings(
 /// Changes an index's replica count: adds unassigned `REPLICA_ADDED` copies or removes
 /// replicas (unassigned first, then initializing, then started).
 pub fn set_number_of_replicas(state: &mut ClusterState, index: &str, replicas: u32, now: i64) {
-    let Some(meta) = state.metadata.indices.get_mut(index) else {
+    let Some(meta) = state
+        .metadata
+        .indices
+        .get_mut(index)
+        .map(std::sync::Arc::make_mut)
+    else {
         return;
     };
     if meta.number_of_replicas == replicas {
@@ -283,7 +306,12 @@ pub fn set_number_of_replicas(state: &mut ClusterState, index: &str, replicas: u
         "index.number_of_replicas",
         Value::String(replicas.to_string()),
     );
-    let Some(table) = state.routing_table.indices.get_mut(index) else {
+    let Some(table) = state
+        .routing_table
+        .indices
+        .get_mut(index)
+        .map(std::sync::Arc::make_mut)
+    else {
         return;
     };
     for (shard, copies) in table.shards.iter_mut() {
@@ -341,7 +369,12 @@ pub fn set_state(
 ) -> Result<(), EsError> {
     require_indices(state, indices)?;
     for name in indices {
-        if let Some(meta) = state.metadata.indices.get_mut(name) {
+        if let Some(meta) = state
+            .metadata
+            .indices
+            .get_mut(name)
+            .map(std::sync::Arc::make_mut)
+        {
             meta.state = target;
         }
     }

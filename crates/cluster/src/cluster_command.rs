@@ -214,6 +214,13 @@ pub enum ClusterCommand {
     },
     /// Runs allocation again (delayed replicas whose timeout passed, throttled shards).
     Reroute,
+    /// `POST _cluster/reroute` with commands (node fields resolved to ids by the caller):
+    /// `retry_failed` resets failure counters, the commands run in order (the first rejected
+    /// one fails the whole command), then allocation runs.
+    RerouteCommands {
+        commands: Vec<crate::allocation::commands::AllocationCommand>,
+        retry_failed: bool,
+    },
     /// The elected master records the voting configuration (node ids) after it changed the
     /// Raft membership, with its term. Ignored when `term` is older than the recorded one.
     SetVotingConfiguration {

@@ -12,6 +12,7 @@ use crate::templates::{ComponentTemplate, ComposableIndexTemplate};
 use quarry_types::{NodeId, Settings};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// One member of the cluster (`DiscoveryNode`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +73,9 @@ impl DiscoveryNode {
 /// Cluster-wide metadata.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Metadata {
-    pub indices: BTreeMap<String, IndexMetadata>,
+    /// Shared per index: cloning a state copies pointers; `Arc::make_mut` copies one index on
+    /// change.
+    pub indices: BTreeMap<String, Arc<IndexMetadata>>,
     pub index_templates: BTreeMap<String, ComposableIndexTemplate>,
     pub component_templates: BTreeMap<String, ComponentTemplate>,
     pub persistent_settings: Settings,
@@ -93,6 +96,7 @@ impl Metadata {
         self.indices
             .values()
             .filter(|i| i.aliases.contains_key(alias))
+            .map(|i| &**i)
             .collect()
     }
 
@@ -142,11 +146,33 @@ impl ClusterState {
     }
 
     pub fn index(&self, name: &str) -> Option<&IndexMetadata> {
-        self.metadata.indices.get(name)
+        self.metadata.indices.get(name).map(|m| &**m)
     }
 
     pub fn data_nodes(&self) -> impl Iterator<Item = &DiscoveryNode> {
         self.nodes.values().filter(|n| n.is_data_node())
+    }
+
+    /// Equality that trusts shared per-index `Arc`s (no deep comparison of unchanged indices).
+    pub fn same_as(&self, other: &ClusterState) -> bool {
+        fn same<T: PartialEq>(a: &BTreeMap<String, Arc<T>>, b: &BTreeMap<String, Arc<T>>) -> bool {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|((ka, va), (kb, vb))| ka == kb && (Arc::ptr_eq(va, vb) || va == vb))
+        }
+        if !same(&self.metadata.indices, &other.metadata.indices)
+            || !same(&self.routing_table.indices, &other.routing_table.indices)
+        {
+            return false;
+        }
+        let rest = |s: &ClusterState| {
+            let mut shell = s.clone();
+            shell.metadata.indices.clear();
+            shell.routing_table.indices.clear();
+            shell
+        };
+        rest(self) == rest(other)
     }
 
     /// The `GET _cluster/state` body (`nodes`, `metadata`, `routing_table`; no blocks yet).
@@ -224,6 +250,34 @@ impl ClusterState {
 
     /// Checks the invariants; `Err` describes the first violation.
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_since(None)
+    }
+
+    /// `validate`, skipping the routing checks of indices whose metadata and routing are shared
+    /// unchanged with `prev` (same node list): what `apply` uses on large states.
+    pub fn validate_since(&self, prev: Option<&ClusterState>) -> Result<(), String> {
+        // With a changed node list an unchanged index is still checked for copies on nodes
+        // that left (the only way it can have become invalid).
+        let nodes_changed = prev.is_some_and(|p| p.nodes != self.nodes);
+        let unchanged = |name: &str| {
+            prev.is_some_and(|p| {
+                let same_meta = match (
+                    p.metadata.indices.get(name),
+                    self.metadata.indices.get(name),
+                ) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    _ => false,
+                };
+                let same_routing = match (
+                    p.routing_table.indices.get(name),
+                    self.routing_table.indices.get(name),
+                ) {
+                    (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                    _ => false,
+                };
+                same_meta && same_routing
+            })
+        };
         self.metadata.coordination.validate()?;
         if let Some(master) = &self.master_node {
             if !self.nodes.contains_key(master) {
@@ -268,6 +322,19 @@ impl ClusterState {
             }
         }
         for (name, table) in &self.routing_table.indices {
+            if unchanged(name) {
+                if nodes_changed {
+                    let gone = table
+                        .all_copies()
+                        .flat_map(|c| [c.current_node.as_ref(), c.relocating_node.as_ref()])
+                        .flatten()
+                        .find(|n| !self.nodes.contains_key(*n));
+                    if let Some(node) = gone {
+                        return Err(format!("[{name}] has a copy on unknown node [{node}]"));
+                    }
+                }
+                continue;
+            }
             let meta =
                 self.metadata.indices.get(name).ok_or_else(|| {
                     format!("routing table has index [{name}] missing from metadata")

@@ -22,6 +22,7 @@ fn shard_count_mismatch_is_rejected() {
     s.routing_table
         .indices
         .get_mut("logs")
+        .map(std::sync::Arc::make_mut)
         .unwrap()
         .shards
         .remove(&1);
@@ -35,6 +36,7 @@ fn two_copies_on_one_node_is_rejected() {
         .routing_table
         .indices
         .get_mut("logs")
+        .map(std::sync::Arc::make_mut)
         .unwrap()
         .shards
         .get_mut(&0)
@@ -51,6 +53,7 @@ fn started_replica_needs_started_primary() {
         .routing_table
         .indices
         .get_mut("logs")
+        .map(std::sync::Arc::make_mut)
         .unwrap()
         .shards
         .get_mut(&0)
@@ -69,6 +72,7 @@ fn active_primary_must_be_in_sync() {
     s.metadata
         .indices
         .get_mut("logs")
+        .map(std::sync::Arc::make_mut)
         .unwrap()
         .in_sync_allocation_ids
         .clear();
@@ -78,6 +82,7 @@ fn active_primary_must_be_in_sync() {
         .routing_table
         .indices
         .get_mut("logs")
+        .map(std::sync::Arc::make_mut)
         .unwrap()
         .shards
         .get_mut(&0)

@@ -97,14 +97,18 @@ pub(crate) fn to_command(s: &ClusterState, op: &Op) -> Option<ClusterCommand> {
             let copies: Vec<_> = s
                 .routing_table
                 .all_copies()
-                .filter(|c| c.initializing() || c.started())
+                .filter(|c| !c.unassigned())
                 .collect();
             if copies.is_empty() {
                 return None;
             }
             let c = copies[*k as usize % copies.len()];
             let shard_id = c.shard_id.clone();
-            let allocation_id = c.allocation_id.clone()?;
+            // A relocating copy: its target starts, or (odd k) either end fails.
+            let allocation_id = match (c.relocating(), matches!(op, Op::StartOne(_)), k % 4) {
+                (true, true, _) | (true, false, 1) => c.relocation_id.clone()?,
+                _ => c.allocation_id.clone()?,
+            };
             if matches!(op, Op::StartOne(_)) {
                 ClusterCommand::ShardStarted {
                     shard_id,

@@ -192,7 +192,7 @@ impl ClusterHealth {
     /// skipped.
     pub fn compute(state: &ClusterState, indices: &[String]) -> ClusterHealth {
         let selected: Vec<&IndexMetadata> = if indices.is_empty() {
-            state.metadata.indices.values().collect()
+            state.metadata.indices.values().map(|m| &**m).collect()
         } else {
             indices.iter().filter_map(|i| state.index(i)).collect()
         };

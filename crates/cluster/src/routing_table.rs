@@ -9,6 +9,7 @@ use crate::shard_routing::{ShardRouting, UnassignedInfo};
 use quarry_types::{NodeId, ShardId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The copies of every shard of one index, keyed by shard number.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,12 +73,14 @@ impl IndexRoutingTable {
 /// The routing of every index in the cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoutingTable {
-    pub indices: BTreeMap<String, IndexRoutingTable>,
+    /// Shared per index: cloning a table copies pointers; `Arc::make_mut` copies one index on
+    /// change.
+    pub indices: BTreeMap<String, Arc<IndexRoutingTable>>,
 }
 
 impl RoutingTable {
     pub fn index(&self, name: &str) -> Option<&IndexRoutingTable> {
-        self.indices.get(name)
+        self.indices.get(name).map(|t| &**t)
     }
 
     /// The copies of one shard (empty when unknown).
@@ -119,7 +122,7 @@ impl RoutingTable {
     ) -> Option<&mut Vec<ShardRouting>> {
         self.indices
             .get_mut(&shard_id.index)
-            .and_then(|t| t.shards.get_mut(&shard_id.shard))
+            .and_then(|t| Arc::make_mut(t).shards.get_mut(&shard_id.shard))
     }
 }
 
@@ -134,7 +137,7 @@ mod tests {
         let mut t = RoutingTable::default();
         t.indices.insert(
             "logs".into(),
-            IndexRoutingTable::new_unassigned("logs", 2, 1, &info),
+            Arc::new(IndexRoutingTable::new_unassigned("logs", 2, 1, &info)),
         );
         t
     }

@@ -2,7 +2,7 @@
 //! parameters it accepts, plus the dispatch wrapper every request goes through (body limit,
 //! parameter check, error envelope, output options).
 
-use crate::handlers::{cat, cluster, document, indices, search};
+use crate::handlers::{cat, cluster, cluster_allocation, document, indices, search};
 use crate::rest_request::{parse_query, RestRequest};
 use crate::rest_response::{render, render_error, OutputOptions, RestResponse};
 use axum::body::Body;
@@ -79,6 +79,12 @@ pub fn router(node: Arc<Node>) -> Router {
     t.add(&get, "/_cluster/settings", cluster::GET_SETTINGS);
     t.add(&put, "/_cluster/settings", cluster::PUT_SETTINGS);
     t.add(&get, "/_cluster/pending_tasks", cluster::PENDING_TASKS);
+    t.add(&post, "/_cluster/reroute", cluster_allocation::REROUTE);
+    t.add(
+        &get_post,
+        "/_cluster/allocation/explain",
+        cluster_allocation::ALLOCATION_EXPLAIN,
+    );
     t.add(
         &post,
         "/_cluster/voting_config_exclusions",

@@ -55,7 +55,10 @@ impl Settings {
         &'a self,
         prefix: &'a str,
     ) -> impl Iterator<Item = (&'a String, &'a Value)> {
-        self.0.iter().filter(move |(k, _)| k.starts_with(prefix))
+        use std::ops::Bound;
+        self.0
+            .range::<str, _>((Bound::Included(prefix), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(prefix))
     }
 
     /// Merges `other` over `self`; a `null` value removes the key (Elasticsearch's reset).

@@ -32,7 +32,7 @@ pub fn awareness(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode)
     if attributes.is_empty() {
         return Decision::yes(
             NAME,
-            format!("allocation awareness is not enabled, set cluster setting [{ATTRIBUTES}] to enable it"),
+            "allocation awareness is not enabled, set cluster setting [cluster.routing.allocation.awareness.attributes] to enable it",
         );
     }
     let copies = state

@@ -49,10 +49,11 @@ impl Balancer {
         }
     }
 
-    /// The node's weight for `index` without the constant means (only differences matter).
-    fn weight(&self, nodes: &RoutingNodes, node: &NodeId, index: &str) -> f64 {
-        let n = nodes.node(node);
-        self.theta_shard * n.owning() as f64 + self.theta_index * n.of_index(index) as f64
+    /// The node's weight for the index with ordinal `index` (`RoutingNodes::index_ord`),
+    /// without the constant means (only differences matter).
+    pub fn weight(&self, nodes: &RoutingNodes, node: &NodeId, index: Option<u32>) -> f64 {
+        self.theta_shard * nodes.node(node).owning() as f64
+            + self.theta_index * nodes.count(node, index) as f64
     }
 
     /// Moves started copies from heavy to light nodes, index by index. True when it moved any.
@@ -75,9 +76,17 @@ impl Balancer {
                 return false;
             }
         }
-        let indices: Vec<String> = s.routing_table.indices.keys().cloned().collect();
+        // Indices whose spread may exceed the threshold (a later round re-checks after moves).
+        let spread = OwningSpread::of(nodes, &data_nodes);
+        let candidates: Vec<String> = s
+            .routing_table
+            .indices
+            .keys()
+            .filter(|index| self.may_need_moves(nodes, &spread, index))
+            .cloned()
+            .collect();
         let mut changed = false;
-        for index in indices {
+        for index in candidates {
             // Each move lowers the spread of this index; the bound only guards the loop.
             for _ in 0..64 {
                 match self.find_move(s, nodes, &data_nodes, &index) {
@@ -93,6 +102,23 @@ impl Balancer {
         changed
     }
 
+    /// A cheap upper bound on the weight spread of `index`, from the copies of the index and
+    /// the cluster-wide fewest and most shards per node: false means no move can help.
+    fn may_need_moves(&self, nodes: &RoutingNodes, spread: &OwningSpread, index: &str) -> bool {
+        let Some(ord) = nodes.index_ord(index) else {
+            return false;
+        };
+        let holders_max = nodes
+            .holders(ord)
+            .map(|(owning, count)| {
+                self.theta_shard * owning as f64 + self.theta_index * count as f64
+            })
+            .fold(f64::MIN, f64::max);
+        let max = holders_max.max(self.theta_shard * spread.max as f64);
+        let min = self.theta_shard * spread.min as f64;
+        max - min > self.threshold
+    }
+
     fn find_move(
         &self,
         s: &ClusterState,
@@ -100,10 +126,19 @@ impl Balancer {
         data_nodes: &[NodeId],
         index: &str,
     ) -> Move {
+        let ord = nodes.index_ord(index);
         let mut weighted: Vec<(f64, &NodeId)> = data_nodes
             .iter()
-            .map(|n| (self.weight(nodes, n, index), n))
+            .map(|n| (self.weight(nodes, n, ord), n))
             .collect();
+        let (min, max) = weighted
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), (w, _)| {
+                (lo.min(*w), hi.max(*w))
+            });
+        if max - min <= self.threshold {
+            return Move::None;
+        }
         weighted.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(b.1)));
         let (Some(lightest), Some(heaviest)) = (weighted.first(), weighted.last()) else {
             return Move::None;
@@ -149,6 +184,22 @@ impl Balancer {
     }
 }
 
+/// The fewest and most copies that stay on any data node.
+struct OwningSpread {
+    min: usize,
+    max: usize,
+}
+
+impl OwningSpread {
+    fn of(nodes: &RoutingNodes, data_nodes: &[NodeId]) -> Self {
+        let owning = data_nodes.iter().map(|n| nodes.node(n).owning());
+        OwningSpread {
+            min: owning.clone().min().unwrap_or(0),
+            max: owning.max().unwrap_or(0),
+        }
+    }
+}
+
 enum Move {
     Found(ShardId, usize, NodeId),
     None,
@@ -163,21 +214,18 @@ pub fn lightest(
     mut accept: impl FnMut(&DiscoveryNode) -> bool,
 ) -> Option<NodeId> {
     let balancer = Balancer::new(alloc.state);
-    let mut best: Option<(f64, &NodeId)> = None;
-    for node in alloc.state.data_nodes() {
-        if copy.current_node.as_ref() == Some(&node.id) || !accept(node) {
-            continue;
-        }
-        let w = balancer.weight(&alloc.routing_nodes, &node.id, &copy.shard_id.index);
-        let better = match best {
-            None => true,
-            Some((bw, bid)) => w < bw || (w == bw && node.id < *bid),
-        };
-        if better {
-            best = Some((w, &node.id));
-        }
-    }
-    best.map(|(_, id)| id.clone())
+    let ord = alloc.routing_nodes.index_ord(&copy.shard_id.index);
+    let mut ranked: Vec<(f64, &DiscoveryNode)> = alloc
+        .state
+        .data_nodes()
+        .filter(|n| copy.current_node.as_ref() != Some(&n.id))
+        .map(|n| (balancer.weight(&alloc.routing_nodes, &n.id, ord), n))
+        .collect();
+    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
+    ranked
+        .into_iter()
+        .find(|(_, n)| accept(n))
+        .map(|(_, n)| n.id.clone())
 }
 
 /// Starts relocating the started copy at `pos` of `shard_id` to `target`.

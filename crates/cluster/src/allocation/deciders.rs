@@ -29,24 +29,58 @@ pub fn data_node(_state: &Allocation, _shard: &ShardRouting, node: &DiscoveryNod
     }
 }
 
-/// No two copies of one shard on one node.
+/// `cluster.routing.allocation.same_shard.host`: also keep copies off other nodes of one host.
+pub const SAME_SHARD_HOST: &str = "cluster.routing.allocation.same_shard.host";
+
+fn host_of(node: &DiscoveryNode) -> &str {
+    node.transport_address
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&node.transport_address)
+}
+
+/// No two copies of one shard on one node (nor on one host with `same_shard.host`).
 pub fn same_shard(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) -> Decision {
-    let clash = state
-        .routing_table
-        .shard_copies(&shard.shard_id)
-        .iter()
-        .any(|c| c.is_on_node(&node.id) && c.allocation_id != shard.allocation_id);
-    if clash {
-        Decision::no(
+    let others = || {
+        state
+            .routing_table
+            .shard_copies(&shard.shard_id)
+            .iter()
+            .filter(|c| c.allocation_id != shard.allocation_id || c.allocation_id.is_none())
+            .filter(|c| !c.unassigned())
+    };
+    if others().any(|c| c.is_on_node(&node.id)) {
+        return Decision::no(
             "same_shard",
             format!(
                 "a copy of this shard is already allocated to this node [{}]",
                 shard.shard_id
             ),
-        )
-    } else {
-        Decision::yes("same_shard", "this node does not hold a copy of this shard")
+        );
     }
+    let by_host = state
+        .metadata
+        .cluster_setting(SAME_SHARD_HOST)
+        .is_some_and(|v| v == "true");
+    if by_host {
+        let host = host_of(node);
+        let clash = others()
+            .flat_map(|c| [c.current_node.as_ref(), c.relocating_node.as_ref()])
+            .flatten()
+            .filter(|n| **n != node.id)
+            .filter_map(|n| state.nodes.get(n))
+            .find(|n| host_of(n) == host);
+        if let Some(other) = clash {
+            return Decision::no(
+                "same_shard",
+                format!(
+                    "cannot allocate this shard to this node because a copy of this shard is already allocated to node [{}] with the same host address [{host}] and [{SAME_SHARD_HOST}] is [true] which forbids more than one node on each host from holding a copy of this shard",
+                    other.id
+                ),
+            );
+        }
+    }
+    Decision::yes("same_shard", "this node does not hold a copy of this shard")
 }
 
 /// A replica waits for its primary to be active.
@@ -118,7 +152,7 @@ fn node_value(node: &DiscoveryNode, attr: &str) -> Option<String> {
     }
 }
 
-fn filter_violation(
+pub(crate) fn filter_violation(
     settings: &quarry_types::Settings,
     prefix: &str,
     node: &DiscoveryNode,
@@ -168,14 +202,28 @@ pub fn filter(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode) ->
             return Decision::no("filter", why);
         }
     }
-    if let Some(why) = filter_violation(
-        &state.routing_nodes.cluster_settings,
-        "cluster.routing.allocation.",
-        node,
-    ) {
+    if let Some(why) = state.routing_nodes.cluster_filter_violation(node) {
         return Decision::no("filter", why);
     }
     Decision::yes("filter", "node passes include/exclude/require filters")
+}
+
+/// Quarry-specific, until peer recovery exists (issue 5): a started primary is never moved,
+/// because its target would start without the primary's documents. Replicas move freely (they
+/// start empty today anyway), so rebalancing and draining work through replicas.
+pub fn primary_relocation(
+    _state: &Allocation,
+    shard: &ShardRouting,
+    _node: &DiscoveryNode,
+) -> Decision {
+    if shard.primary && shard.active() {
+        Decision::no(
+            "primary_relocation",
+            "moving a started primary needs peer recovery of its documents, which this version of Quarry does not provide yet; the primary stays on its node",
+        )
+    } else {
+        Decision::yes("primary_relocation", "the shard is not a started primary")
+    }
 }
 
 /// Gives up after `index.allocation.max_retries` failed attempts.
@@ -195,6 +243,9 @@ pub fn max_retry(state: &Allocation, shard: &ShardRouting, _node: &DiscoveryNode
             format!("shard has exceeded the maximum number of retries [{max}] on failed allocation attempts"),
         )
     } else {
+        if failed == 0 {
+            return Decision::yes("max_retry", "shard has no previous failures");
+        }
         Decision::yes(
             "max_retry",
             format!("shard has failed allocating [{failed}] times"),
@@ -208,6 +259,25 @@ fn cluster_usize(state: &Allocation, key: &str, default: usize) -> usize {
         .cluster_setting(key)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+fn outgoing_limit(state: &Allocation) -> usize {
+    let limit = cluster_usize(
+        state,
+        "cluster.routing.allocation.node_concurrent_recoveries",
+        DEFAULT_NODE_CONCURRENT_RECOVERIES,
+    );
+    cluster_usize(
+        state,
+        "cluster.routing.allocation.node_concurrent_outgoing_recoveries",
+        limit,
+    )
+}
+
+/// Whether `source` already sends as many recoveries as allowed, so moving any copy off it
+/// would be throttled on every target (lets `reroute` skip asking 100 nodes per copy).
+pub fn outgoing_exhausted(state: &Allocation, source: &quarry_types::NodeId) -> bool {
+    state.routing_nodes.node(source).outgoing >= outgoing_limit(state)
 }
 
 /// Limits concurrent recoveries per node: initial primary recoveries on the target, and
@@ -239,11 +309,7 @@ pub fn throttling(state: &Allocation, shard: &ShardRouting, node: &DiscoveryNode
         "cluster.routing.allocation.node_concurrent_incoming_recoveries",
         limit,
     );
-    let outgoing_limit = cluster_usize(
-        state,
-        "cluster.routing.allocation.node_concurrent_outgoing_recoveries",
-        limit,
-    );
+    let outgoing_limit = outgoing_limit(state);
     if target.incoming >= incoming_limit {
         return Decision::throttle(
             "throttling",
@@ -276,6 +342,7 @@ pub type Decider = fn(&Allocation, &ShardRouting, &DiscoveryNode) -> Decision;
 /// All deciders in the order they are asked.
 pub const ALL_DECIDERS: &[Decider] = &[
     data_node,
+    primary_relocation,
     max_retry,
     replica_after_primary_active,
     enable,
@@ -304,6 +371,49 @@ pub fn can_allocate(
     node: &DiscoveryNode,
 ) -> (DecisionType, Vec<Decision>) {
     combine(ALL_DECIDERS, state, shard, node)
+}
+
+/// Whether any remain decider could refuse a copy on `node` (the node part; see
+/// `remain_may_refuse_index`): false for both lets `reroute` skip asking for each of the
+/// 100,000 copies of a large cluster when no filter, awareness, shard limit, tier preference or
+/// disk pressure applies. Together they must say true whenever one of `REMAIN_DECIDERS` might
+/// say NO. Cluster-level filters depend on the node only (cached).
+pub fn remain_may_refuse_on(state: &Allocation, node: &DiscoveryNode) -> bool {
+    state.routing_nodes.cluster_filter_violation(node).is_some()
+}
+
+/// The index part: settings of the index or cluster-wide rules that may
+/// refuse a copy of it on any node.
+pub fn remain_may_refuse_index(state: &Allocation, index: &crate::IndexMetadata) -> bool {
+    const INDEX_KEYS: &[&str] = &[
+        "index.routing.allocation.require.",
+        "index.routing.allocation.include.",
+        "index.routing.allocation.exclude.",
+        super::shards_limit::INDEX_LIMIT,
+    ];
+    // Tier preferences only refuse when some data node lacks the generic `data` role.
+    if !state.routing_nodes.all_tiers_everywhere
+        && index
+            .settings
+            .with_prefix(super::data_tier::TIER_PREFERENCE)
+            .next()
+            .is_some()
+    {
+        return true;
+    }
+    const CLUSTER_KEYS: &[&str] = &[
+        super::shards_limit::CLUSTER_LIMIT,
+        super::awareness::ATTRIBUTES,
+    ];
+    let cluster = &state.routing_nodes.cluster_settings;
+    // `include._tier_preference` is the tier decider's (handled above), not a filter.
+    let present = |settings: &quarry_types::Settings, prefix: &str| {
+        settings
+            .with_prefix(prefix)
+            .any(|(k, _)| !k.ends_with("._tier_preference") && !k.ends_with("._tier"))
+    };
+    INDEX_KEYS.iter().any(|k| present(&index.settings, k))
+        || CLUSTER_KEYS.iter().any(|k| present(cluster, k))
 }
 
 /// Whether a started copy may stay on `node` (its current node).

@@ -135,3 +135,44 @@ fn can_allocate_combines_no_over_throttle() {
     assert_eq!(d, DecisionType::No);
     assert_eq!(all.len(), ALL_DECIDERS.len());
 }
+
+#[test]
+fn same_shard_host_keeps_copies_off_one_host() {
+    let mut s = cluster(&[]);
+    for (id, addr) in [
+        ("a", "10.0.0.1:9300"),
+        ("b", "10.0.0.1:9301"),
+        ("c", "10.0.0.2:9300"),
+    ] {
+        let mut n = new_data_node(id);
+        n.transport_address = addr.into();
+        s = run(&s, ClusterCommand::AddNode(n));
+    }
+    s = run(&s, ClusterCommand::ElectMaster(NodeId("a".into())));
+    s = run(
+        &s,
+        ClusterCommand::UpdateClusterSettings {
+            persistent: Settings::from_json(
+                &json!({"cluster.routing.allocation.same_shard.host": "true"}),
+            )
+            .unwrap(),
+            transient: Settings::default(),
+        },
+    );
+    s = run(
+        &s,
+        create_cmd(
+            "logs",
+            json!({"number_of_shards": 1, "number_of_replicas": 1, "routing.allocation.require._name": "a"}),
+        ),
+    );
+    let s = start_all(&s);
+    let replica = unassigned_replica(&s);
+    let b = s.nodes[&NodeId("b".into())].clone();
+    let c = s.nodes[&NodeId("c".into())].clone();
+    let alloc = Allocation::of(&s);
+    let d = same_shard(&alloc, &replica, &b);
+    assert_eq!(d.decision, DecisionType::No, "{}", d.explanation);
+    assert!(d.explanation.contains("same host address [10.0.0.1]"));
+    assert_eq!(same_shard(&alloc, &replica, &c).decision, DecisionType::Yes);
+}

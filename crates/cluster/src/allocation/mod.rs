@@ -7,8 +7,13 @@
 
 pub mod awareness;
 pub mod balancer;
+pub mod command_execution;
+pub mod commands;
 pub mod data_tier;
 pub mod deciders;
+pub mod explain;
+pub mod explain_decisions;
+pub mod explain_started;
 pub mod rebalance;
 mod reroute;
 pub mod routing_nodes;
@@ -35,25 +40,35 @@ pub enum DecisionType {
 pub struct Decision {
     pub decider: &'static str,
     pub decision: DecisionType,
-    pub explanation: String,
+    /// Static for the common answers, so asking 100,000 copies allocates nothing.
+    pub explanation: std::borrow::Cow<'static, str>,
 }
 
 impl Decision {
-    pub fn yes(decider: &'static str, explanation: impl Into<String>) -> Self {
+    pub fn yes(
+        decider: &'static str,
+        explanation: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Decision {
             decider,
             decision: DecisionType::Yes,
             explanation: explanation.into(),
         }
     }
-    pub fn no(decider: &'static str, explanation: impl Into<String>) -> Self {
+    pub fn no(
+        decider: &'static str,
+        explanation: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Decision {
             decider,
             decision: DecisionType::No,
             explanation: explanation.into(),
         }
     }
-    pub fn throttle(decider: &'static str, explanation: impl Into<String>) -> Self {
+    pub fn throttle(
+        decider: &'static str,
+        explanation: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Self {
         Decision {
             decider,
             decision: DecisionType::Throttle,

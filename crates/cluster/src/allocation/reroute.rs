@@ -10,7 +10,9 @@
 //! Owns: the assignment loop. Pure: `now` and ids come from the caller.
 
 use super::balancer::{self, Balancer};
-use super::deciders::{can_allocate, can_remain};
+use super::deciders::{
+    can_allocate, can_remain, outgoing_exhausted, remain_may_refuse_index, remain_may_refuse_on,
+};
 use super::routing_nodes::{Allocation, RoutingNodes};
 use super::DecisionType;
 use crate::cluster_state::ClusterState;
@@ -33,6 +35,9 @@ pub fn reroute(
     for _ in 0..MAX_ROUNDS {
         let mut changed = false;
         for primaries in [true, false] {
+            if nodes.unassigned == 0 {
+                break;
+            }
             let targets: Vec<(ShardId, usize)> = s
                 .routing_table
                 .indices
@@ -69,19 +74,20 @@ fn move_shards(
     let mut moves: Vec<(ShardId, usize)> = Vec::new();
     {
         let alloc = Allocation::with(s, nodes);
-        for copies in s
-            .routing_table
-            .indices
-            .values()
-            .flat_map(|t| t.shards.values())
-        {
-            for (pos, c) in copies.iter().enumerate() {
-                if !c.started() {
+        for (name, table) in &s.routing_table.indices {
+            let Some(meta) = s.index(name) else {
+                continue;
+            };
+            let index_may_refuse = remain_may_refuse_index(&alloc, meta);
+            for (pos, c, node) in table.shards.values().flat_map(|copies| {
+                copies.iter().enumerate().filter_map(|(pos, c)| {
+                    let node = c.current_node.as_ref().and_then(|n| s.nodes.get(n))?;
+                    Some((pos, c, node))
+                })
+            }) {
+                if !c.started() || !(index_may_refuse || remain_may_refuse_on(&alloc, node)) {
                     continue;
                 }
-                let Some(node) = c.current_node.as_ref().and_then(|n| s.nodes.get(n)) else {
-                    continue;
-                };
                 if can_remain(&alloc, c, node).0 == DecisionType::No {
                     moves.push((c.shard_id.clone(), pos));
                 }
@@ -93,6 +99,13 @@ fn move_shards(
         let Some(copy) = s.routing_table.shard_copies(&shard_id).get(pos).cloned() else {
             continue;
         };
+        let exhausted = copy
+            .current_node
+            .as_ref()
+            .is_some_and(|n| outgoing_exhausted(&Allocation::with(s, nodes), n));
+        if exhausted {
+            continue;
+        }
         let target = {
             let alloc = Allocation::with(s, nodes);
             balancer::lightest(&alloc, &copy, |n| {
@@ -108,21 +121,30 @@ fn move_shards(
 }
 
 fn clear_expired_delays(s: &mut ClusterState, now_millis: i64) {
+    let delayed = |c: &crate::ShardRouting| c.unassigned_info.as_ref().is_some_and(|i| i.delayed);
     let timeouts: Vec<(String, i64)> = s
-        .metadata
+        .routing_table
         .indices
-        .values()
-        .map(|m| {
-            (
-                m.name.clone(),
-                m.node_left_delayed_timeout().as_millis() as i64,
-            )
+        .iter()
+        .filter(|(_, table)| table.all_copies().any(delayed))
+        .filter_map(|(name, _)| {
+            let timeout = s.index(name)?.node_left_delayed_timeout().as_millis() as i64;
+            Some((name.clone(), timeout))
         })
         .collect();
     for (index, timeout) in timeouts {
-        let Some(table) = s.routing_table.indices.get_mut(&index) else {
+        let Some(shared) = s.routing_table.indices.get_mut(&index) else {
             continue;
         };
+        let expired = |c: &crate::ShardRouting| {
+            c.unassigned_info
+                .as_ref()
+                .is_some_and(|i| i.delayed && now_millis >= i.at_millis.saturating_add(timeout))
+        };
+        if !shared.all_copies().any(expired) {
+            continue;
+        }
+        let table = std::sync::Arc::make_mut(shared);
         for c in table.shards.values_mut().flatten() {
             if let Some(info) = &mut c.unassigned_info {
                 if info.delayed && now_millis >= info.at_millis.saturating_add(timeout) {
@@ -244,7 +266,12 @@ fn allocate_one(
         nodes.on_initialized(c, primary_node.as_ref());
     }
     if copy.primary {
-        if let Some(meta) = s.metadata.indices.get_mut(&shard_id.index) {
+        if let Some(meta) = s
+            .metadata
+            .indices
+            .get_mut(&shard_id.index)
+            .map(std::sync::Arc::make_mut)
+        {
             if let Some(term) = meta.primary_terms.get_mut(shard_id.shard as usize) {
                 *term += 1;
             }
@@ -256,3 +283,7 @@ fn allocate_one(
 #[cfg(test)]
 #[path = "reroute_test.rs"]
 mod reroute_test;
+
+#[cfg(test)]
+#[path = "reroute_proptest.rs"]
+mod reroute_proptest;

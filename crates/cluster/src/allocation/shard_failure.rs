@@ -101,7 +101,12 @@ pub fn fail_shard_copy(
         }
     }
     if promoted {
-        if let Some(meta) = state.metadata.indices.get_mut(&shard_id.index) {
+        if let Some(meta) = state
+            .metadata
+            .indices
+            .get_mut(&shard_id.index)
+            .map(std::sync::Arc::make_mut)
+        {
             if let Some(term) = meta.primary_terms.get_mut(shard_id.shard as usize) {
                 *term += 1;
             }
@@ -114,19 +119,27 @@ pub fn fail_shard_copy(
 /// allocation ids of the active copies; without one it is left alone.
 pub fn normalize_in_sync_allocations(state: &mut ClusterState) {
     for (name, table) in &state.routing_table.indices {
-        let Some(meta) = state.metadata.indices.get_mut(name) else {
+        let Some(shared) = state.metadata.indices.get_mut(name) else {
             continue;
         };
         for (shard, copies) in &table.shards {
             if !copies.iter().any(|c| c.primary && c.active()) {
                 continue;
             }
-            let active: BTreeSet<String> = copies
+            let active = copies
                 .iter()
                 .filter(|c| c.active())
-                .filter_map(|c| c.allocation_id.as_ref().map(|a| a.0.clone()))
-                .collect();
-            meta.in_sync_allocation_ids.insert(*shard, active);
+                .filter_map(|c| c.allocation_id.as_ref().map(|a| a.0.as_str()));
+            let current = shared.in_sync_allocation_ids.get(shard);
+            let same = current.is_some_and(|set| {
+                set.len() == active.clone().count() && active.clone().all(|id| set.contains(id))
+            });
+            if !same {
+                let ids: BTreeSet<String> = active.map(str::to_string).collect();
+                std::sync::Arc::make_mut(shared)
+                    .in_sync_allocation_ids
+                    .insert(*shard, ids);
+            }
         }
     }
 }

@@ -63,8 +63,9 @@ fn check(
             );
         }
     }
-    let index_count = counts
-        .of_index(&shard.shard_id.index)
+    let index_count = state
+        .routing_nodes
+        .of_index(&node.id, &shard.shard_id.index)
         .saturating_sub(included);
     if let Some(max) = index_limit {
         if index_count >= max {
@@ -108,7 +109,12 @@ mod tests {
         let on_n1 = s.routing_table.shards_on_node(&n1.id).len();
         assert!(on_n1 >= 1);
         let mut limited = s.clone();
-        if let Some(meta) = limited.metadata.indices.get_mut("logs") {
+        if let Some(meta) = limited
+            .metadata
+            .indices
+            .get_mut("logs")
+            .map(std::sync::Arc::make_mut)
+        {
             meta.settings
                 .insert(INDEX_LIMIT, serde_json::json!(on_n1.to_string()));
         }

@@ -90,6 +90,9 @@ pub struct CopyLocation {
     pub ip: String,
     pub node_id: String,
     pub node_name: String,
+    /// Where a `RELOCATING` copy is going: its `node` cell reads
+    /// `source -> target_ip target_id target_name`, as in Elasticsearch.
+    pub relocation_target: Option<Box<CopyLocation>>,
 }
 
 fn state_name(state: ShardRoutingState) -> &'static str {
@@ -112,7 +115,7 @@ fn recovery_source(copy: &ShardRouting) -> Option<&'static str> {
     } else if copy
         .unassigned_info
         .as_ref()
-        .is_some_and(|u| u.reason == "INDEX_CREATED")
+        .is_some_and(|u| u.reason == "INDEX_CREATED" || u.reason == "FORCED_EMPTY_PRIMARY")
     {
         "empty_store"
     } else {
@@ -140,7 +143,10 @@ pub fn shard_row(
         "dataset": stats.map(|s| s.store_size_bytes),
         "ip": location.map(|l| l.ip.clone()),
         "id": location.map(|l| l.node_id.clone()),
-        "node": location.map(|l| l.node_name.clone()),
+        "node": location.map(|l| match &l.relocation_target {
+            Some(t) => format!("{} -> {} {} {}", l.node_name, t.ip, t.node_id, t.node_name),
+            None => l.node_name.clone(),
+        }),
         "sync_id": Value::Null,
         "unassigned.reason": unassigned.map(|u| u.reason.clone()),
         "unassigned.at": unassigned.map(|u| quarry_types::date::format_iso_millis(u.at_millis)),
@@ -164,14 +170,50 @@ pub fn role_abbreviations(roles: &BTreeSet<String>) -> String {
     }
 }
 
+/// The row of a relocation target: Elasticsearch lists it as its own `INITIALIZING` copy on the
+/// target node, recovering from its source (`peer`).
+pub fn relocation_target_row(copy: &ShardRouting, target: &CopyLocation, now_millis: i64) -> Row {
+    let mut view = copy.clone();
+    view.state = ShardRoutingState::Initializing;
+    view.current_node = view.relocating_node.take();
+    view.allocation_id = view.relocation_id.take();
+    view.unassigned_info = None;
+    let mut r = shard_row(&view, Some(target), None, now_millis);
+    r.insert("recoverysource.type".into(), json!("peer"));
+    r
+}
+
 fn copy_location(node: &Node, state: &ClusterState, copy: &ShardRouting) -> Option<CopyLocation> {
     let id = copy.current_node.as_ref()?;
     let d = state.nodes.get(id)?;
+    let relocation_target = copy
+        .relocating_node
+        .as_ref()
+        .filter(|_| copy.relocating())
+        .and_then(|t| state.nodes.get(t))
+        .map(|t| {
+            Box::new(CopyLocation {
+                ip: host_ip(&t.transport_address),
+                node_id: t.id.0.clone(),
+                node_name: t.name.clone(),
+                relocation_target: None,
+            })
+        });
     Some(CopyLocation {
         ip: node.config.http_address.ip().to_string(),
         node_id: id.0.clone(),
         node_name: d.name.clone(),
+        relocation_target,
     })
+}
+
+/// The host part of a `host:port` transport address.
+fn host_ip(address: &str) -> String {
+    address
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(address)
+        .to_string()
 }
 
 impl Node {
@@ -261,6 +303,11 @@ impl Node {
                         None
                     };
                     rows.push(shard_row(copy, location.as_ref(), stats.as_ref(), now));
+                    if let Some(target) =
+                        location.as_ref().and_then(|l| l.relocation_target.as_ref())
+                    {
+                        rows.push(relocation_target_row(copy, target, now));
+                    }
                 }
             }
         }

@@ -66,3 +66,39 @@ fn timestamp_cells_give_epoch_seconds_and_utc_time() {
     assert_eq!(cells["epoch"], 1_475_868_259);
     assert_eq!(cells["timestamp"], "19:24:19");
 }
+
+#[test]
+fn relocating_copy_names_its_target_and_the_target_has_its_own_row() {
+    use quarry_types::{AllocationId, NodeId};
+    let mut copy = ShardRouting::new_unassigned(
+        ShardId::new("i", 0),
+        true,
+        UnassignedInfo::new("INDEX_CREATED", 0),
+    );
+    copy.initialize(NodeId("src-id".into()), AllocationId("a".into()));
+    copy.start();
+    copy.relocate(NodeId("dst-id".into()), AllocationId("b".into()));
+    let target = CopyLocation {
+        ip: "10.0.0.2".into(),
+        node_id: "dst-id".into(),
+        node_name: "dst".into(),
+        relocation_target: None,
+    };
+    let source = CopyLocation {
+        ip: "10.0.0.1".into(),
+        node_id: "src-id".into(),
+        node_name: "src".into(),
+        relocation_target: Some(Box::new(target.clone())),
+    };
+    let r = shard_row(&copy, Some(&source), None, 0);
+    assert_eq!(r["state"], "RELOCATING");
+    assert_eq!(r["node"], "src -> 10.0.0.2 dst-id dst");
+    assert_eq!(r["id"], "src-id");
+    let t = relocation_target_row(&copy, &target, 0);
+    assert_eq!(t["state"], "INITIALIZING");
+    assert_eq!(t["node"], "dst");
+    assert_eq!(t["ip"], "10.0.0.2");
+    assert_eq!(t["prirep"], "p");
+    assert_eq!(t["recoverysource.type"], "peer");
+    assert!(t["unassigned.reason"].is_null());
+}

@@ -213,7 +213,16 @@ impl Node {
 
     /// `GET /_cluster/state[/{metrics}[/{indices}]]`.
     pub fn cluster_state(&self, metrics: &[String], indices: &[String]) -> Result<Value, EsError> {
-        let state = self.state();
+        self.render_cluster_state(&self.state(), metrics, indices)
+    }
+
+    /// `state` as `GET /_cluster/state` shows it (also the `state` of `_cluster/reroute`).
+    pub fn render_cluster_state(
+        &self,
+        state: &ClusterState,
+        metrics: &[String],
+        indices: &[String],
+    ) -> Result<Value, EsError> {
         let all = metrics.is_empty() || metrics.iter().any(|m| m == "_all");
         let want = |m: &str| all || metrics.iter().any(|x| x == m);
         let known = [
@@ -236,7 +245,7 @@ impl Node {
         let selected: Vec<String> = if indices.is_empty() {
             state.metadata.indices.keys().cloned().collect()
         } else {
-            concrete_indices(&state, indices, &IndicesOptions::lenient_expand_open())?
+            concrete_indices(state, indices, &IndicesOptions::lenient_expand_open())?
         };
         let mut out = Map::new();
         out.insert("cluster_name".into(), json!(state.cluster_name));
@@ -282,7 +291,7 @@ impl Node {
                 json!({
                     "cluster_uuid": state.cluster_uuid,
                     "cluster_uuid_committed": true,
-                    "cluster_coordination": self.coordination_metadata(&state).to_json(),
+                    "cluster_coordination": self.coordination_metadata(state).to_json(),
                     "templates": {},
                     "indices": idx,
                     "index_template": {"index_template": templates},

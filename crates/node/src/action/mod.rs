@@ -10,6 +10,7 @@ pub mod by_query;
 pub mod cat;
 pub mod cat_cluster;
 pub mod cluster_admin;
+pub mod cluster_reroute;
 pub mod document;
 pub mod forwarding;
 pub mod get_fields;

@@ -507,15 +507,18 @@ mod tests {
             settings_version: 1,
             aliases_version: 1,
         };
-        s.metadata.indices.insert("i".into(), meta);
+        s.metadata
+            .indices
+            .insert("i".into(), std::sync::Arc::new(meta));
         let mut shards = BTreeMap::new();
         shards.insert(0, vec![primary(0, Some("a"))]);
         shards.insert(1, vec![primary(1, Some("b"))]);
         shards.insert(2, vec![primary(2, None)]);
         shards.insert(3, vec![primary(3, Some("b"))]);
-        s.routing_table
-            .indices
-            .insert("i".into(), IndexRoutingTable { shards });
+        s.routing_table.indices.insert(
+            "i".into(),
+            std::sync::Arc::new(IndexRoutingTable { shards }),
+        );
         let plan = plan_search(&s, &["i".to_string()], "a");
         assert_eq!(plan.total, 4);
         let idx = |v: &[SearchShardRef]| {

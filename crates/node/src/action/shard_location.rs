@@ -139,9 +139,10 @@ mod tests {
         }
         let mut shards = BTreeMap::new();
         shards.insert(0, copies);
-        s.routing_table
-            .indices
-            .insert("i".into(), IndexRoutingTable { shards });
+        s.routing_table.indices.insert(
+            "i".into(),
+            std::sync::Arc::new(IndexRoutingTable { shards }),
+        );
         s
     }
 

@@ -3,6 +3,7 @@
 
 pub mod cat;
 pub mod cluster;
+pub mod cluster_allocation;
 pub mod document;
 pub mod indices;
 pub mod search;

@@ -181,6 +181,16 @@ impl ProcessCluster {
     }
 
     pub fn start(cluster_name: &str, masters: usize, coordinating: usize) -> ProcessCluster {
+        Self::start_with(cluster_name, masters, coordinating, |_| Vec::new())
+    }
+
+    /// [`ProcessCluster::start`] with extra `-E` settings for node `i` (`node.attr.*`...).
+    pub fn start_with(
+        cluster_name: &str,
+        masters: usize,
+        coordinating: usize,
+        extra: impl Fn(usize) -> Vec<String>,
+    ) -> ProcessCluster {
         let n = masters + coordinating;
         let dir = tempfile::tempdir().unwrap();
         let ports = free_ports(2 * n);
@@ -218,6 +228,7 @@ impl ProcessCluster {
             } else {
                 settings.push("node.roles=[]".to_string());
             }
+            settings.extend(extra(i));
             cluster.children.push(start_quarry(http[i], &settings));
         }
         cluster
