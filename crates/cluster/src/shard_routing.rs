@@ -108,6 +108,8 @@ pub mod reason {
     pub const REROUTE_CANCELLED: &str = "REROUTE_CANCELLED";
     pub const REALLOCATED_REPLICA: &str = "REALLOCATED_REPLICA";
     pub const MANUAL_ALLOCATION: &str = "MANUAL_ALLOCATION";
+    /// `allocate_empty_primary`: the copy starts with an empty store.
+    pub const FORCED_EMPTY_PRIMARY: &str = "FORCED_EMPTY_PRIMARY";
 }
 
 /// One copy of one shard.

@@ -85,6 +85,8 @@ impl IndicesService {
     ) -> Result<Vec<(ShardId, String)>, EsError> {
         let mut started = Vec::new();
         let mut wanted: HashMap<ShardId, (&IndexMetadata, bool)> = HashMap::new();
+        // Copies `allocate_empty_primary` forced here: whatever is on disk must not come back.
+        let mut forced_empty: std::collections::HashSet<ShardId> = Default::default();
         for (index, table) in &state.routing_table.indices {
             let Some(meta) = state.metadata.indices.get(index) else {
                 continue;
@@ -109,6 +111,14 @@ impl IndicesService {
                         continue;
                     }
                     let initializing = copy.state == ShardRoutingState::Initializing;
+                    if initializing
+                        && copy.primary
+                        && copy.unassigned_info.as_ref().is_some_and(|i| {
+                            i.reason == quarry_cluster::shard_routing::reason::FORCED_EMPTY_PRIMARY
+                        })
+                    {
+                        forced_empty.insert(copy.shard_id.clone());
+                    }
                     wanted.insert(copy.shard_id.clone(), (meta, initializing));
                     if initializing {
                         if let Some(aid) = &copy.allocation_id {
@@ -165,6 +175,16 @@ impl IndicesService {
                     }
                 }
                 None => {
+                    if forced_empty.contains(id) {
+                        let path = self.shard_path(&meta.uuid, id.shard);
+                        if path.exists() {
+                            std::fs::remove_dir_all(&path).map_err(|e| {
+                                EsError::internal(format!(
+                                    "cannot clear the store of {id} for an empty primary: {e}"
+                                ))
+                            })?;
+                        }
+                    }
                     let config = ShardConfig {
                         shard_id: id.clone(),
                         index_uuid: meta.uuid.clone(),

@@ -203,3 +203,63 @@ async fn allocate_empty_primary_assigns_a_primary_the_filters_kept_away() {
         .await;
     assert_eq!(health["status"], "green", "{health}");
 }
+
+#[tokio::test]
+async fn allocate_empty_primary_starts_from_an_empty_store_even_where_old_data_lies() {
+    let n = support::start().await;
+    let (status, v) = n
+        .json(
+            "PUT",
+            "/held",
+            Some(json!({"settings": {"number_of_shards": 1, "number_of_replicas": 0}})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = n
+        .json("PUT", "/held/_doc/1?refresh=true", Some(json!({"v": 1})))
+        .await;
+    assert_eq!(status, 201, "{v}");
+    // Keep the primary from coming straight back, then cancel it.
+    let (status, v) = n
+        .json(
+            "PUT",
+            "/held/_settings",
+            Some(json!({"index.routing.allocation.require._name": "nowhere"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = n
+        .json(
+            "POST",
+            "/_cluster/reroute?metric=none",
+            Some(json!({"commands": [
+                {"cancel": {"index": "held", "shard": 0, "node": "_local", "allow_primary": true}}
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (_, health) = n.json("GET", "/_cluster/health/held", None).await;
+    assert_eq!(health["status"], "red", "{health}");
+    let (status, v) = n
+        .json(
+            "POST",
+            "/_cluster/reroute?metric=none",
+            Some(json!({"commands": [{"allocate_empty_primary": {
+                "index": "held", "shard": 0, "node": "_local", "accept_data_loss": true
+            }}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let (_, health) = n
+        .json(
+            "GET",
+            "/_cluster/health/held?wait_for_status=green&timeout=10s",
+            None,
+        )
+        .await;
+    assert_eq!(health["status"], "green", "{health}");
+    // The old document was on this node's disk; the forced empty primary does not bring it back.
+    let (status, v) = n.json("GET", "/held/_count", None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["count"], 0, "{v}");
+}

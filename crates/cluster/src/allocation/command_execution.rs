@@ -37,7 +37,7 @@ use quarry_types::{AllocationId, EsError, NodeId, ShardId};
 use std::collections::BTreeSet;
 
 /// Elasticsearch's `UnassignedInfo.Reason.FORCED_EMPTY_PRIMARY`.
-pub const FORCED_EMPTY_PRIMARY: &str = "FORCED_EMPTY_PRIMARY";
+pub use crate::shard_routing::reason::FORCED_EMPTY_PRIMARY;
 
 const IGNORED_DISABLE: &str =
     "explicitly ignoring any disabling of allocation due to manual allocation commands via the reroute API";

@@ -9,6 +9,7 @@ use super::admin_index::IndicesParams;
 use crate::node_stats::read_process_figures;
 use crate::Node;
 use quarry_cluster::health::IndexHealth;
+use quarry_cluster::shard_routing::reason;
 use quarry_cluster::{
     ClusterHealth, ClusterState, HealthStatus, IndexMetadata, IndicesOptions, ShardRouting,
     ShardRoutingState,
@@ -112,11 +113,9 @@ fn recovery_source(copy: &ShardRouting) -> Option<&'static str> {
     }
     Some(if !copy.primary {
         "peer"
-    } else if copy
-        .unassigned_info
-        .as_ref()
-        .is_some_and(|u| u.reason == "INDEX_CREATED" || u.reason == "FORCED_EMPTY_PRIMARY")
-    {
+    } else if copy.unassigned_info.as_ref().is_some_and(|u| {
+        u.reason == reason::INDEX_CREATED || u.reason == reason::FORCED_EMPTY_PRIMARY
+    }) {
         "empty_store"
     } else {
         "existing_store"
