@@ -258,6 +258,9 @@ pub fn update_settings(
         .map(|m| format!("[{}/{}]", m.name, m.uuid))
         .collect();
     let update = validate_update(settings, &open)?;
+    for (k, v) in &update.0 {
+        crate::allocation::allocation_settings::check_allocation_setting(k, v)?;
+    }
     for name in indices {
         let Some(meta) = state
             .metadata

@@ -206,6 +206,8 @@ pub fn update_cluster_settings(
 ) -> Result<(), EsError> {
     check_cluster_settings(persistent, "persistent")?;
     check_cluster_settings(transient, "transient")?;
+    crate::allocation::allocation_settings::check_allocation_settings(persistent)?;
+    crate::allocation::allocation_settings::check_allocation_settings(transient)?;
     state
         .metadata
         .persistent_settings

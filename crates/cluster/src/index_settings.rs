@@ -272,6 +272,7 @@ pub fn build_create_settings(
 ) -> Result<Settings, EsError> {
     let user = normalize_prefix(user);
     validate_user_settings(&user)?;
+    crate::allocation::allocation_settings::check_allocation_settings(&user)?;
     let mut out = Settings::new();
     out.insert("index.number_of_shards", Value::String("1".into()));
     out.insert("index.number_of_replicas", Value::String("1".into()));

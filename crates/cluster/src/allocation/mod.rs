@@ -5,6 +5,7 @@
 //! Owns: where shard copies go. Pure: the caller passes `now` and an id generator. Must not
 //! change index metadata other than primary terms and in-sync allocation ids.
 
+pub mod allocation_settings;
 pub mod awareness;
 pub mod balancer;
 pub mod command_execution;
