@@ -232,7 +232,7 @@ impl ClusterState {
             "version": self.version,
             "state_uuid": self.state_uuid,
             "master_node": self.master_node.as_ref().map(|n| n.0.clone()),
-            "blocks": {},
+            "blocks": crate::cluster_blocks::blocks_json(self, None),
             "nodes": nodes,
             "metadata": {
                 "cluster_uuid": self.cluster_uuid,

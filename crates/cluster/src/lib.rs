@@ -14,6 +14,7 @@ pub mod apply;
 pub mod apply_aliases;
 pub mod apply_index;
 pub mod apply_templates;
+pub mod cluster_blocks;
 pub mod cluster_command;
 pub mod cluster_state;
 pub mod coordination_metadata;

@@ -6,7 +6,7 @@
 //! allocation decisions (those live in `allocation/`).
 
 use crate::shard_routing::{ShardRouting, UnassignedInfo};
-use quarry_types::{NodeId, ShardId};
+use quarry_types::{AllocationId, NodeId, ShardId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -107,6 +107,31 @@ impl RoutingTable {
             .unwrap_or_default()
     }
 
+    /// Where the primary of `shard_id` sends each operation (Elasticsearch's replication
+    /// group): every assigned copy other than the active primary — started and initializing
+    /// replicas — plus the relocation target of every relocating copy (also the primary's), as
+    /// (node, allocation id). Empty without an active primary.
+    pub fn replication_targets(&self, shard_id: &ShardId) -> Vec<(NodeId, AllocationId)> {
+        let copies = self.shard_copies(shard_id);
+        if !copies.iter().any(|c| c.primary && c.active()) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for c in copies {
+            if !c.primary {
+                if let (Some(node), Some(id)) = (&c.current_node, &c.allocation_id) {
+                    out.push((node.clone(), id.clone()));
+                }
+            }
+            if let (true, Some(node), Some(id)) =
+                (c.relocating(), &c.relocating_node, &c.relocation_id)
+            {
+                out.push((node.clone(), id.clone()));
+            }
+        }
+        out
+    }
+
     /// Every copy assigned to `node` (as current node or relocation target).
     pub fn shards_on_node(&self, node: &NodeId) -> Vec<&ShardRouting> {
         self.all_copies().filter(|s| s.is_on_node(node)).collect()
@@ -130,7 +155,6 @@ impl RoutingTable {
 mod tests {
     use super::*;
     use crate::shard_routing::reason;
-    use quarry_types::AllocationId;
 
     fn table() -> RoutingTable {
         let info = UnassignedInfo::new(reason::INDEX_CREATED, 0);
@@ -151,6 +175,29 @@ mod tests {
         assert!(idx.primary(1).unwrap().primary);
         assert_eq!(t.all_copies().count(), 4);
         assert!(t.active_primary(&ShardId::new("logs", 0)).is_none());
+    }
+
+    #[test]
+    fn the_replication_group_is_every_assigned_replica_and_every_relocation_target() {
+        let mut t = table();
+        let sid = ShardId::new("logs", 0);
+        assert!(t.replication_targets(&sid).is_empty());
+        let copies = t.shard_copies_mut(&sid).unwrap();
+        copies[0].initialize(NodeId("n1".into()), AllocationId("p".into()));
+        copies[0].start();
+        assert!(t.replication_targets(&sid).is_empty());
+        let copies = t.shard_copies_mut(&sid).unwrap();
+        copies[1].initialize(NodeId("n2".into()), AllocationId("r".into()));
+        assert_eq!(
+            t.replication_targets(&sid),
+            vec![(NodeId("n2".into()), AllocationId("r".into()))]
+        );
+        let copies = t.shard_copies_mut(&sid).unwrap();
+        copies[1].start();
+        copies[0].relocate(NodeId("n3".into()), AllocationId("p2".into()));
+        let targets = t.replication_targets(&sid);
+        assert_eq!(targets.len(), 2);
+        assert!(targets.contains(&(NodeId("n3".into()), AllocationId("p2".into()))));
     }
 
     #[test]

@@ -212,8 +212,13 @@ impl Node {
     }
 
     /// `GET /_cluster/state[/{metrics}[/{indices}]]`.
-    pub fn cluster_state(&self, metrics: &[String], indices: &[String]) -> Result<Value, EsError> {
-        self.render_cluster_state(&self.state(), metrics, indices)
+    pub fn cluster_state(
+        &self,
+        metrics: &[String],
+        indices: &[String],
+        options: IndicesOptions,
+    ) -> Result<Value, EsError> {
+        self.render_cluster_state_with(&self.state(), metrics, indices, options)
     }
 
     /// `state` as `GET /_cluster/state` shows it (also the `state` of `_cluster/reroute`).
@@ -222,6 +227,22 @@ impl Node {
         state: &ClusterState,
         metrics: &[String],
         indices: &[String],
+    ) -> Result<Value, EsError> {
+        self.render_cluster_state_with(
+            state,
+            metrics,
+            indices,
+            IndicesOptions::lenient_expand_open(),
+        )
+    }
+
+    /// [`Node::render_cluster_state`] with the request's indices options.
+    pub fn render_cluster_state_with(
+        &self,
+        state: &ClusterState,
+        metrics: &[String],
+        indices: &[String],
+        options: IndicesOptions,
     ) -> Result<Value, EsError> {
         let all = metrics.is_empty() || metrics.iter().any(|m| m == "_all");
         let want = |m: &str| all || metrics.iter().any(|x| x == m);
@@ -245,7 +266,7 @@ impl Node {
         let selected: Vec<String> = if indices.is_empty() {
             state.metadata.indices.keys().cloned().collect()
         } else {
-            concrete_indices(state, indices, &IndicesOptions::lenient_expand_open())?
+            concrete_indices(state, indices, &options)?
         };
         let mut out = Map::new();
         out.insert("cluster_name".into(), json!(state.cluster_name));
@@ -261,7 +282,11 @@ impl Node {
             );
         }
         if want("blocks") {
-            out.insert("blocks".into(), json!({}));
+            let only = (!indices.is_empty()).then_some(selected.as_slice());
+            out.insert(
+                "blocks".into(),
+                quarry_cluster::cluster_blocks::blocks_json(state, only),
+            );
         }
         if want("nodes") {
             let mut nodes = Map::new();
@@ -318,6 +343,43 @@ impl Node {
                 }
             }
             out.insert("routing_table".into(), json!({ "indices": idx }));
+        }
+        if want("routing_nodes") {
+            // Every copy by the node it is on (a relocation target under its target node),
+            // unassigned ones apart, as Elasticsearch's `RoutingNodes` shows them.
+            let mut unassigned = Vec::new();
+            let mut nodes: Map<String, Value> = state
+                .nodes
+                .keys()
+                .map(|id| (id.0.clone(), Value::Array(Vec::new())))
+                .collect();
+            let mut push = |node: &str, v: Value| {
+                if let Some(Value::Array(list)) = nodes.get_mut(node) {
+                    list.push(v);
+                }
+            };
+            for name in &selected {
+                let Some(t) = state.routing_table.index(name) else {
+                    continue;
+                };
+                for c in t.all_copies() {
+                    match (&c.current_node, c.unassigned()) {
+                        (Some(node), false) => push(&node.0, c.to_json()),
+                        _ => unassigned.push(c.to_json()),
+                    }
+                    if let (true, Some(target)) = (c.relocating(), &c.relocating_node) {
+                        let mut v = c.to_json();
+                        v["state"] = json!("INITIALIZING");
+                        v["node"] = json!(target.0);
+                        v["relocating_node"] = json!(c.current_node.as_ref().map(|n| n.0.clone()));
+                        push(&target.0, v);
+                    }
+                }
+            }
+            out.insert(
+                "routing_nodes".into(),
+                json!({"unassigned": unassigned, "nodes": nodes}),
+            );
         }
         Ok(Value::Object(out))
     }

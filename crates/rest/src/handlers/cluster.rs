@@ -7,7 +7,7 @@ use crate::rest_request::RestRequest;
 use crate::rest_response::RestResponse;
 use crate::router::RouteSpec;
 use quarry_cluster::voting_config_exclusions::AddVotingConfigExclusionsRequest;
-use quarry_cluster::HealthLevel;
+use quarry_cluster::{HealthLevel, IndicesOptions};
 use quarry_node::action::cluster_admin::{
     parse_health_level, parse_wait_for_events, parse_wait_for_status, HealthRequest,
     WaitForActiveShards,
@@ -169,9 +169,15 @@ async fn health(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsErr
 }
 
 async fn state(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    let options = IndicesOptions::lenient_expand_open().with_params(
+        req.param("ignore_unavailable"),
+        req.param("allow_no_indices"),
+        req.param("expand_wildcards"),
+    )?;
     Ok(RestResponse::ok(node.cluster_state(
         &req.path_list("metric"),
         &req.path_list("index"),
+        options,
     )?))
 }
 
