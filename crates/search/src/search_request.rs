@@ -6,7 +6,8 @@
 
 use crate::dsl::{parse_query, Operator, QueryAst, QueryStringQuery};
 use crate::sort::{parse_sort, parse_sort_param, SortField};
-use crate::source_filter::{token_name, SourceFilter};
+use crate::source_filter::SourceFilter;
+use quarry_types::xcontent::token_name;
 use quarry_types::EsError;
 use serde_json::Value;
 use std::collections::HashMap;

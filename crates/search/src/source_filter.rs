@@ -4,6 +4,7 @@
 //!
 //! Owns: [`SourceFilter`]. Pure; must not depend on tantivy or the request types.
 
+use quarry_types::xcontent::token_name;
 use quarry_types::EsError;
 use serde_json::{Map, Value};
 
@@ -196,17 +197,6 @@ fn string_list(v: &Value, key: &str) -> Result<Vec<String>, EsError> {
             "Unknown key for a {} in [{key}].",
             token_name(other)
         ))),
-    }
-}
-
-pub(crate) fn token_name(v: &Value) -> &'static str {
-    match v {
-        Value::Object(_) => "START_OBJECT",
-        Value::Array(_) => "START_ARRAY",
-        Value::String(_) => "VALUE_STRING",
-        Value::Number(_) => "VALUE_NUMBER",
-        Value::Bool(_) => "VALUE_BOOLEAN",
-        Value::Null => "VALUE_NULL",
     }
 }
 

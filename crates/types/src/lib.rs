@@ -10,6 +10,7 @@ pub mod ids;
 pub mod mapping;
 pub mod settings;
 pub mod time_value;
+pub mod xcontent;
 
 pub use error::{EsError, EsResult};
 pub use ids::{

@@ -8,6 +8,7 @@
 
 use super::Decision;
 use crate::cluster_state::{ClusterState, DiscoveryNode};
+use quarry_types::xcontent::token_name;
 use quarry_types::EsError;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -216,18 +217,6 @@ pub fn parse_commands(value: &Value) -> Result<Vec<AllocationCommand>, EsError> 
         });
     }
     Ok(out)
-}
-
-/// The XContent token name of a JSON value, for error messages.
-fn token_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "VALUE_NULL",
-        Value::Bool(_) => "VALUE_BOOLEAN",
-        Value::Number(_) => "VALUE_NUMBER",
-        Value::String(_) => "VALUE_STRING",
-        Value::Array(_) => "START_ARRAY",
-        Value::Object(_) => "START_OBJECT",
-    }
 }
 
 fn text_value(v: &Value) -> Option<String> {

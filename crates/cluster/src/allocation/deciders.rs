@@ -432,20 +432,7 @@ pub fn combine(
     shard: &ShardRouting,
     node: &DiscoveryNode,
 ) -> (DecisionType, Vec<Decision>) {
-    let mut all = Vec::with_capacity(deciders.len());
-    let mut outcome = DecisionType::Yes;
-    for decider in deciders {
-        let d = decider(state, shard, node);
-        match d.decision {
-            DecisionType::No => outcome = DecisionType::No,
-            DecisionType::Throttle if outcome == DecisionType::Yes => {
-                outcome = DecisionType::Throttle
-            }
-            _ => {}
-        }
-        all.push(d);
-    }
-    (outcome, all)
+    super::fold_decisions(deciders.iter().map(|d| d(state, shard, node)))
 }
 
 #[cfg(test)]

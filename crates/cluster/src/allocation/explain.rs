@@ -35,14 +35,7 @@ pub struct ExplainRequest {
 const PARSER: &str = "cluster/allocation/explain";
 
 fn field_error(field: &str, value: &Value) -> EsError {
-    let token = match value {
-        Value::Null => "VALUE_NULL",
-        Value::Bool(_) => "VALUE_BOOLEAN",
-        Value::Number(_) => "VALUE_NUMBER",
-        Value::String(_) => "VALUE_STRING",
-        Value::Array(_) => "START_ARRAY",
-        Value::Object(_) => "START_OBJECT",
-    };
+    let token = quarry_types::xcontent::token_name(value);
     EsError::x_content_parse(format!(
         "[{PARSER}] {field} doesn't support values of type: {token}"
     ))

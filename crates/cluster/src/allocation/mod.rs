@@ -27,6 +27,24 @@ pub use shard_failure::{fail_shard_copy, normalize_in_sync_allocations};
 
 use serde::Serialize;
 
+/// Combines decisions: any NO makes NO, else any THROTTLE makes THROTTLE, else YES; every
+/// decision is kept (explain shows them).
+pub fn fold_decisions(decisions: impl Iterator<Item = Decision>) -> (DecisionType, Vec<Decision>) {
+    let mut outcome = DecisionType::Yes;
+    let mut all = Vec::new();
+    for d in decisions {
+        match d.decision {
+            DecisionType::No => outcome = DecisionType::No,
+            DecisionType::Throttle if outcome == DecisionType::Yes => {
+                outcome = DecisionType::Throttle
+            }
+            _ => {}
+        }
+        all.push(d);
+    }
+    (outcome, all)
+}
+
 /// The answer of one decider for one copy on one node.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "UPPERCASE")]

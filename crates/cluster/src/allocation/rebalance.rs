@@ -108,18 +108,5 @@ const REBALANCE_DECIDERS: &[RebalanceDecider] =
 
 /// Whether `shard` may be moved for balance; the first NO wins, then THROTTLE.
 pub fn can_rebalance(state: &Allocation, shard: &ShardRouting) -> (DecisionType, Vec<Decision>) {
-    let mut outcome = DecisionType::Yes;
-    let mut all = Vec::new();
-    for decider in REBALANCE_DECIDERS {
-        let d = decider(state, shard);
-        match d.decision {
-            DecisionType::No => outcome = DecisionType::No,
-            DecisionType::Throttle if outcome == DecisionType::Yes => {
-                outcome = DecisionType::Throttle
-            }
-            _ => {}
-        }
-        all.push(d);
-    }
-    (outcome, all)
+    super::fold_decisions(REBALANCE_DECIDERS.iter().map(|d| d(state, shard)))
 }

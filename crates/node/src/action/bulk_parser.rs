@@ -5,6 +5,7 @@
 
 use super::document::VersionParams;
 use quarry_search::source_filter::SourceFilter;
+use quarry_types::xcontent::token_name;
 use quarry_types::EsError;
 use serde_json::{Map, Value};
 
@@ -101,18 +102,6 @@ fn action_line(
         return Err(malformed("END_OBJECT", "FIELD_NAME"));
     }
     Ok((action, meta))
-}
-
-/// The XContent token name of a JSON value, for error messages.
-fn token_name(v: &Value) -> &'static str {
-    match v {
-        Value::Object(_) => "START_OBJECT",
-        Value::Array(_) => "START_ARRAY",
-        Value::String(_) => "VALUE_STRING",
-        Value::Number(_) => "VALUE_NUMBER",
-        Value::Bool(_) => "VALUE_BOOLEAN",
-        Value::Null => "VALUE_NULL",
-    }
 }
 
 const METADATA_KEYS: &[&str] = &[
