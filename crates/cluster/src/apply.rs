@@ -92,6 +92,7 @@ pub fn apply(
             if next.nodes.remove(&node_id).is_none() {
                 return Ok(state.clone());
             }
+            next.disk_usages.remove(&node_id);
             if next.master_node.as_ref() == Some(&node_id) {
                 next.master_node = None;
             }
@@ -176,6 +177,14 @@ pub fn apply(
             true
         }
         ClusterCommand::Reroute => true,
+        ClusterCommand::UpdateDiskUsage { node, usage } => {
+            if !next.nodes.contains_key(&node) {
+                return Ok(state.clone());
+            }
+            next.disk_usages.insert(node, usage);
+            crate::allocation::disk_threshold::apply_flood_stage(&mut next);
+            true
+        }
         ClusterCommand::RerouteCommands {
             commands,
             retry_failed,
@@ -271,6 +280,11 @@ pub fn apply(
             transient,
         } => {
             apply_templates::update_cluster_settings(&mut next, &persistent, &transient)?;
+            let mut merged = next.metadata.persistent_settings.clone();
+            merged.merge(&next.metadata.transient_settings);
+            crate::allocation::disk_threshold::check_watermark_settings(&merged)
+                .map_err(EsError::illegal_argument)?;
+            crate::allocation::disk_threshold::apply_flood_stage(&mut next);
             true
         }
         ClusterCommand::SetVotingConfiguration {

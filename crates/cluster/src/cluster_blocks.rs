@@ -47,6 +47,31 @@ const CLUSTER_BLOCKS: &[(&str, u32, &str, &[&str])] = &[
     ),
 ];
 
+/// The block that stops writes to `meta`, as Elasticsearch reports it in a
+/// `cluster_block_exception`: `index [x] blocked by: [STATUS/id/description];` and its HTTP
+/// status (429 for the flood-stage block, which clears by itself; 403 otherwise).
+pub fn index_write_block(meta: &crate::IndexMetadata) -> Option<(String, u16)> {
+    let (id, description, status, name) = INDEX_BLOCKS
+        .iter()
+        .filter(|(_, _, _, levels)| levels.contains(&"write"))
+        .filter(|(key, ..)| is_true(meta.settings.get_str(key)))
+        .map(|(key, id, description, _)| {
+            if *key == "index.blocks.read_only_allow_delete" {
+                (*id, *description, 429, "TOO_MANY_REQUESTS")
+            } else {
+                (*id, *description, 403, "FORBIDDEN")
+            }
+        })
+        .next()?;
+    Some((
+        format!(
+            "index [{}] blocked by: [{name}/{id}/{description}];",
+            meta.name
+        ),
+        status,
+    ))
+}
+
 fn block(id: u32, description: &str, levels: &[&str]) -> (String, Value) {
     (
         id.to_string(),
@@ -109,11 +134,27 @@ mod tests {
             ClusterCommand::UpdateIndexSettings {
                 indices: vec!["a".into()],
                 settings: Settings::from_json(
-                    &json!({"index.blocks.read_only_allow_delete": true, "index.blocks.write": "true"}),
+                    &json!({"index.blocks.read_only_allow_delete": true}),
                 )
                 .unwrap(),
                 preserve_existing: false,
             },
+        );
+        let s = run(
+            &s,
+            ClusterCommand::UpdateIndexSettings {
+                indices: vec!["b".into()],
+                settings: Settings::from_json(&json!({"index.blocks.write": "true"})).unwrap(),
+                preserve_existing: false,
+            },
+        );
+        let (reason, status) = index_write_block(s.index("b").unwrap()).unwrap();
+        assert_eq!(
+            (reason.as_str(), status),
+            (
+                "index [b] blocked by: [FORBIDDEN/8/index write (api)];",
+                403
+            )
         );
         let s = run(&s, ClusterCommand::CloseIndices(vec!["b".into()]));
         let v = blocks_json(&s, None);
@@ -121,8 +162,11 @@ mod tests {
             v["indices"]["a"]["12"]["levels"],
             json!(["write", "metadata_write"])
         );
-        assert_eq!(v["indices"]["a"]["8"]["description"], "index write (api)");
+        assert_eq!(v["indices"]["b"]["8"]["description"], "index write (api)");
         assert_eq!(v["indices"]["b"]["4"]["description"], "index closed");
+        let (reason, status) = index_write_block(s.index("a").unwrap()).unwrap();
+        assert_eq!(status, 429);
+        assert_eq!(reason, "index [a] blocked by: [TOO_MANY_REQUESTS/12/disk usage exceeded flood-stage watermark, index has read-only-allow-delete block];");
         let only_b = blocks_json(&s, Some(&["b".to_string()]));
         assert!(only_b["indices"].get("a").is_none());
     }

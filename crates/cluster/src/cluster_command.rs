@@ -214,6 +214,11 @@ pub enum ClusterCommand {
     },
     /// Runs allocation again (delayed replicas whose timeout passed, throttled shards).
     Reroute,
+    /// A node reports its disk figures (watermarks, flood-stage blocks).
+    UpdateDiskUsage {
+        node: NodeId,
+        usage: crate::allocation::disk_threshold::DiskUsage,
+    },
     /// `POST _cluster/reroute` with commands (node fields resolved to ids by the caller):
     /// `retry_failed` resets failure counters, the commands run in order (the first rejected
     /// one fails the whole command), then allocation runs.

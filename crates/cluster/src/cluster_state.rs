@@ -128,6 +128,11 @@ pub struct ClusterState {
     pub nodes: BTreeMap<NodeId, DiscoveryNode>,
     pub metadata: Metadata,
     pub routing_table: RoutingTable,
+    /// Disk figures each node reported (Elasticsearch keeps them in `ClusterInfo` on the
+    /// master; here they are state so every node decides the same). Not shown in
+    /// `_cluster/state`.
+    #[serde(default)]
+    pub disk_usages: BTreeMap<NodeId, crate::allocation::disk_threshold::DiskUsage>,
 }
 
 impl ClusterState {
@@ -142,6 +147,7 @@ impl ClusterState {
             nodes: BTreeMap::new(),
             metadata: Metadata::default(),
             routing_table: RoutingTable::default(),
+            disk_usages: BTreeMap::new(),
         }
     }
 

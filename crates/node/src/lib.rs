@@ -10,6 +10,7 @@ pub mod cluster_formation;
 pub mod cluster_mode;
 pub mod coordination;
 pub mod discovery;
+pub mod disk_usage_reporter;
 pub mod fault_detection;
 pub mod formation_warning_task;
 pub mod fs_health;

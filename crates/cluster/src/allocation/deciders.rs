@@ -351,6 +351,7 @@ pub const ALL_DECIDERS: &[Decider] = &[
     super::awareness::awareness,
     super::shards_limit::shards_limit,
     super::data_tier::data_tier,
+    super::disk_threshold::disk_threshold,
     throttling,
 ];
 
@@ -361,6 +362,7 @@ pub const REMAIN_DECIDERS: &[Decider] = &[
     super::awareness::awareness,
     super::shards_limit::shards_limit_remain,
     super::data_tier::data_tier,
+    super::disk_threshold::disk_threshold_remain,
 ];
 
 /// Combines the deciders: the first NO wins, else THROTTLE if any throttles, else YES.
@@ -380,6 +382,7 @@ pub fn can_allocate(
 /// say NO. Cluster-level filters depend on the node only (cached).
 pub fn remain_may_refuse_on(state: &Allocation, node: &DiscoveryNode) -> bool {
     state.routing_nodes.cluster_filter_violation(node).is_some()
+        || super::disk_threshold::above_high(state, &node.id)
 }
 
 /// The index part: settings of the index or cluster-wide rules that may

@@ -12,6 +12,7 @@ pub mod command_execution;
 pub mod commands;
 pub mod data_tier;
 pub mod deciders;
+pub mod disk_threshold;
 pub mod explain;
 pub mod explain_decisions;
 pub mod explain_started;

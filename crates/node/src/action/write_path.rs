@@ -131,11 +131,8 @@ pub fn write_shard(
     if !meta.is_open() {
         return Err(EsError::index_closed(index));
     }
-    if meta.write_blocked() {
-        return Err(EsError::cluster_block(
-            format!("index [{index}] blocked by: [FORBIDDEN/8/index write (api)];"),
-            403,
-        ));
+    if let Some((reason, status)) = quarry_cluster::cluster_blocks::index_write_block(meta) {
+        return Err(EsError::cluster_block(reason, status));
     }
     Ok((
         shard_for_document(meta, id, routing)?,

@@ -91,6 +91,11 @@ pub fn http_to(
 /// Starts `quarry` with `-E` settings and waits until `GET /` answers on `http_port`. The
 /// node's console output goes to a file that is printed if it does not come up.
 pub fn start_quarry(http_port: u16, settings: &[String]) -> Child {
+    start_quarry_env(http_port, settings, &[])
+}
+
+/// [`start_quarry`] with extra environment variables (test hooks).
+pub fn start_quarry_env(http_port: u16, settings: &[String], env: &[(&str, String)]) -> Child {
     let out_path = std::env::temp_dir().join(format!(
         "quarry-test-{}-{http_port}.out",
         std::process::id()
@@ -100,6 +105,21 @@ pub fn start_quarry(http_port: u16, settings: &[String]) -> Child {
     cmd.arg("-E").arg(format!("http.port={http_port}"));
     for s in settings {
         cmd.arg("-E").arg(s);
+    }
+    for (key, value) in env {
+        cmd.env(key, value);
+    }
+    // Disk figures independent of the machine running the tests (a nearly full disk would
+    // trip the allocation watermarks); a test may pass its own file.
+    if !env.iter().any(|(k, _)| *k == "QUARRY_TEST_DISK_USAGE_FILE") {
+        let healthy = std::env::temp_dir().join("quarry-test-disk-half-full.json");
+        if !healthy.exists() {
+            let _ = std::fs::write(
+                &healthy,
+                r#"{"total_bytes": 100000000000, "free_bytes": 50000000000}"#,
+            );
+        }
+        cmd.env("QUARRY_TEST_DISK_USAGE_FILE", healthy);
     }
     let mut child = cmd
         .stdout(Stdio::from(out.try_clone().expect("console file")))
