@@ -127,6 +127,8 @@ pub fn router(node: Arc<Node>) -> Router {
     // OpenSearch's name for the same table.
     t.add(&get, "/_cat/cluster_manager", cat::MASTER);
     t.add(&get, "/_cat/nodeattrs", cat::NODEATTRS);
+    t.add(&get, "/_cat/allocation", cat::ALLOCATION);
+    t.add(&get, "/_cat/allocation/{node_id}", cat::ALLOCATION);
     t.add(&get, "/_cat/pending_tasks", cat::PENDING_TASKS);
     // templates and aliases
     t.add(&put_post, "/_index_template/{name}", indices::PUT_TEMPLATE);

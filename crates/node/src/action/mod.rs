@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod bulk_parser;
 pub mod by_query;
 pub mod cat;
+pub mod cat_allocation;
 pub mod cat_cluster;
 pub mod cluster_admin;
 pub mod cluster_reroute;

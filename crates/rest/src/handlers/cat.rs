@@ -71,6 +71,10 @@ pub const MASTER: RouteSpec = RouteSpec {
     handler: handler!(master),
     params: CAT,
 };
+pub const ALLOCATION: RouteSpec = RouteSpec {
+    handler: handler!(allocation),
+    params: CAT,
+};
 pub const NODEATTRS: RouteSpec = RouteSpec {
     handler: handler!(nodeattrs),
     params: CAT,
@@ -120,7 +124,7 @@ fn table(
 }
 
 async fn help(_node: Arc<Node>, _req: RestRequest) -> Result<RestResponse, EsError> {
-    let text = "=^.^=\n/_cat/health\n/_cat/indices\n/_cat/indices/{index}\n/_cat/shards\n/_cat/shards/{index}\n/_cat/nodes\n/_cat/count\n/_cat/count/{index}\n/_cat/aliases\n/_cat/aliases/{alias}\n/_cat/master\n/_cat/nodeattrs\n/_cat/pending_tasks\n";
+    let text = "=^.^=\n/_cat/health\n/_cat/indices\n/_cat/indices/{index}\n/_cat/shards\n/_cat/shards/{index}\n/_cat/nodes\n/_cat/count\n/_cat/count/{index}\n/_cat/aliases\n/_cat/aliases/{alias}\n/_cat/master\n/_cat/nodeattrs\n/_cat/allocation\n/_cat/pending_tasks\n";
     Ok(RestResponse::text(
         200,
         text.to_string(),
@@ -205,6 +209,11 @@ async fn aliases(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsEr
 
 async fn master(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
     table(&req, &node.cat_master_rows(), cat_columns::MASTER)
+}
+
+async fn allocation(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {
+    let rows = node.cat_allocation_rows(&req.path_list("node_id"))?;
+    table(&req, &rows, cat_columns::ALLOCATION)
 }
 
 async fn nodeattrs(node: Arc<Node>, req: RestRequest) -> Result<RestResponse, EsError> {

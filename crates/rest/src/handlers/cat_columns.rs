@@ -268,6 +268,37 @@ pub const MASTER: &[CatColumn] = &[
     c("node", &["n"], "node name"),
 ];
 
+pub const ALLOCATION: &[CatColumn] = &[
+    r("shards", &["s"], "number of shards on node"),
+    r(
+        "shards.undesired",
+        &[],
+        "number of shards that are scheduled to be moved elsewhere in the cluster",
+    )
+    .hidden(),
+    r(
+        "disk.indices",
+        &["di", "diskIndices"],
+        "disk used by ES indices",
+    ),
+    r(
+        "disk.used",
+        &["du", "diskUsed"],
+        "disk used (total, not just ES)",
+    ),
+    r("disk.avail", &["da", "diskAvail"], "disk available"),
+    r(
+        "disk.total",
+        &["dt", "diskTotal"],
+        "total capacity of all volumes",
+    ),
+    r("disk.percent", &["dp", "diskPercent"], "percent disk used"),
+    c("host", &["h"], "host of node"),
+    c("ip", &[], "ip of node"),
+    c("node", &["n"], "name of node"),
+    c("node.role", &["r", "role", "nodeRole"], "node roles").hidden(),
+];
+
 pub const NODEATTRS: &[CatColumn] = &[
     c("node", &["name"], "node name"),
     c("id", &["id", "nodeId"], "unique node id").hidden(),
@@ -288,6 +319,7 @@ pub const PENDING_TASKS: &[CatColumn] = &[
 
 /// Columns holding byte counts: rendered human-readable unless `bytes=` fixes the unit.
 pub const BYTE_COLUMNS: &[&str] = &[
+    "disk.indices",
     "store.size",
     "pri.store.size",
     "dataset.size",
