@@ -153,15 +153,63 @@ impl Node {
     }
 }
 
-/// The `cluster_info` section of `include_disk_info=true`: the disk figures the cluster state
-/// carries. Quarry's state has none yet, so the section is left out until it does.
-fn cluster_info_section(_state: &ClusterState) -> Option<Value> {
-    None
+/// The `cluster_info` section of `include_disk_info=true` (Elasticsearch's `ClusterInfo`):
+/// the disk figures the nodes reported into the state, as `least_available` and
+/// `most_available` (one data path per node, so both are the same). Left out while no node has
+/// reported.
+fn cluster_info_section(state: &ClusterState) -> Option<Value> {
+    if state.disk_usages.is_empty() {
+        return None;
+    }
+    let nodes: serde_json::Map<String, Value> = state
+        .disk_usages
+        .iter()
+        .map(|(id, u)| {
+            let used = u.used_percent();
+            let disk = serde_json::json!({
+                "path": "data",
+                "total_bytes": u.total_bytes,
+                "used_bytes": u.used_bytes(),
+                "free_bytes": u.free_bytes,
+                "free_disk_percent": 100.0 - used,
+                "used_disk_percent": used,
+            });
+            let name = state.nodes.get(id).map(|n| n.name.clone()).unwrap_or_default();
+            (
+                id.0.clone(),
+                serde_json::json!({"node_name": name, "least_available": disk, "most_available": disk}),
+            )
+        })
+        .collect();
+    Some(serde_json::json!({
+        "nodes": nodes,
+        "shard_sizes": {},
+        "shard_data_set_sizes": {},
+        "shard_paths": {},
+        "reserved_sizes": [],
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::state_metrics;
+
+    #[test]
+    fn cluster_info_shows_reported_disk_figures() {
+        use quarry_cluster::allocation::disk_threshold::DiskUsage;
+        let mut state = quarry_cluster::ClusterState::new("c", "u");
+        assert_eq!(super::cluster_info_section(&state), None);
+        state.disk_usages.insert(
+            quarry_types::NodeId("n".into()),
+            DiskUsage {
+                total_bytes: 200,
+                free_bytes: 50,
+            },
+        );
+        let v = super::cluster_info_section(&state).unwrap();
+        assert_eq!(v["nodes"]["n"]["least_available"]["used_bytes"], 150);
+        assert_eq!(v["nodes"]["n"]["most_available"]["used_disk_percent"], 75.0);
+    }
 
     #[test]
     fn reroute_state_metrics_default_to_all_but_metadata() {
