@@ -140,7 +140,9 @@ impl Node {
     }
 
     fn spawn_background_tasks(self: &Arc<Self>) {
-        crate::disk_usage_reporter::spawn(Arc::downgrade(self), self.config.data_path.clone());
+        if self.config.report_disk_usage {
+            crate::disk_usage_reporter::spawn(Arc::downgrade(self), self.config.data_path.clone());
+        }
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_millis(100));

@@ -23,6 +23,10 @@ pub struct NodeConfig {
     pub settings: Settings,
     /// Multi-node mode (transport, discovery, Raft); `None` is `discovery.type: single-node`.
     pub cluster: Option<ClusterModeConfig>,
+    /// Report this node's disk figures into the cluster state (`disk_usage_reporter`). Off in
+    /// in-process tests, whose nodes share the test machine's disk (its real fill level would
+    /// decide their allocation); on for a real node.
+    pub report_disk_usage: bool,
 }
 
 /// What a node of a multi-node cluster needs beyond the single-node settings.
@@ -52,6 +56,7 @@ impl NodeConfig {
             max_content_length: 100 * 1024 * 1024,
             settings: Settings::new(),
             cluster: None,
+            report_disk_usage: false,
         }
     }
 }

@@ -52,6 +52,7 @@ pub async fn run(settings: NodeSettings) -> anyhow::Result<()> {
         max_content_length: settings.http_max_content_length as usize,
         settings: settings.raw.clone(),
         cluster: cluster_mode_config(&settings)?,
+        report_disk_usage: true,
     };
     let node = Node::start(config)
         .await

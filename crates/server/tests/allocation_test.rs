@@ -190,8 +190,27 @@ fn put_settings(cluster: &ProcessCluster, index: &str, body: Value) {
     assert_eq!(s, 200, "{v}");
 }
 
-fn copies_of_shard_zero(cluster: &ProcessCluster, index: &str) -> usize {
-    placement(cluster, index).get("0").map_or(0, Vec::len)
+/// Waits until shard 0 of `index` has `n` started copies (as another node sees it).
+fn wait_for_copies_of_shard_zero(cluster: &ProcessCluster, index: &str, n: usize) {
+    support::wait_for(
+        std::time::Duration::from_secs(20),
+        &format!("{n} started copies of shard 0"),
+        || {
+            let (_, v) = ok(
+                cluster.http[1],
+                "GET",
+                &format!("/_cat/shards/{index}?format=json&h=shard,state"),
+                None,
+            );
+            let started = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["shard"] == "0" && r["state"] == "STARTED")
+                .count();
+            (started == n).then_some(())
+        },
+    );
 }
 
 #[test]
@@ -201,43 +220,50 @@ fn replicas_change_on_a_live_index_and_auto_expand_follows_the_nodes() {
     let body = json!({"settings": {"number_of_shards": 2, "number_of_replicas": 0}});
     let (s, v) = ok(cluster.http[0], "PUT", "/live", Some(&body.to_string()));
     assert_eq!(s, 200, "{v}");
+    wait_for_copies_of_shard_zero(&cluster, "live", 1);
     cluster.wait_for_green("live");
-    assert_eq!(copies_of_shard_zero(&cluster, "live"), 1);
     put_settings(
         &cluster,
         "live",
         json!({"index": {"number_of_replicas": 2}}),
     );
+    wait_for_copies_of_shard_zero(&cluster, "live", 3);
     cluster.wait_for_green("live");
-    assert_eq!(copies_of_shard_zero(&cluster, "live"), 3);
     put_settings(
         &cluster,
         "live",
         json!({"index": {"number_of_replicas": 1}}),
     );
+    wait_for_copies_of_shard_zero(&cluster, "live", 2);
     cluster.wait_for_green("live");
-    assert_eq!(copies_of_shard_zero(&cluster, "live"), 2);
     // `0-all`: one copy per data node.
     put_settings(
         &cluster,
         "live",
         json!({"index": {"auto_expand_replicas": "0-all"}}),
     );
-    cluster.wait_for_green("live");
-    let (_, settings) = ok(cluster.http[0], "GET", "/live/_settings", None);
+    wait_for_copies_of_shard_zero(&cluster, "live", 3);
+    // Read on the node that took the update (it has applied it).
+    let (_, settings) = ok(cluster.http[2], "GET", "/live/_settings", None);
     assert_eq!(
         settings["live"]["settings"]["index"]["number_of_replicas"], "2",
         "{settings}"
     );
-    assert_eq!(copies_of_shard_zero(&cluster, "live"), 3);
     // More replicas than nodes can hold: yellow, with the reason on the unassigned copy.
     put_settings(
         &cluster,
         "live",
         json!({"index": {"auto_expand_replicas": false, "number_of_replicas": 3}}),
     );
-    let (_, health) = ok(cluster.http[1], "GET", "/_cluster/health/live", None);
-    assert_eq!(health["status"], "yellow", "{health}");
+    // Another node sees the change once it applied the new state.
+    let health = support::wait_for(
+        std::time::Duration::from_secs(10),
+        "yellow with two unassigned replicas",
+        || {
+            let (_, health) = ok(cluster.http[1], "GET", "/_cluster/health/live", None);
+            (health["status"] == "yellow").then_some(health)
+        },
+    );
     assert_eq!(health["unassigned_shards"], 2, "{health}");
     let (_, rows) = ok(
         cluster.http[1],
