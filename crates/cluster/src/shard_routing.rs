@@ -166,6 +166,24 @@ impl ShardRouting {
         self.state = ShardRoutingState::Started;
     }
 
+    /// For a `RELOCATING` copy, its target as Elasticsearch lists it: an `INITIALIZING` copy on
+    /// the target node with the target's allocation id, `relocating_node` naming the source.
+    pub fn relocation_target(&self) -> Option<ShardRouting> {
+        if !self.relocating() {
+            return None;
+        }
+        Some(ShardRouting {
+            shard_id: self.shard_id.clone(),
+            primary: self.primary,
+            state: ShardRoutingState::Initializing,
+            current_node: self.relocating_node.clone(),
+            relocating_node: self.current_node.clone(),
+            allocation_id: self.relocation_id.clone(),
+            relocation_id: None,
+            unassigned_info: None,
+        })
+    }
+
     /// The relocation target failed or was cancelled: the source stays where it is, started.
     pub fn cancel_relocation(&mut self) {
         self.state = ShardRoutingState::Started;

@@ -53,6 +53,14 @@ pub fn cluster(nodes: &[&str]) -> ClusterState {
     s
 }
 
+/// `PUT _cluster/settings` with `persistent` settings (no transient ones).
+pub fn persistent_settings(settings: Value) -> ClusterCommand {
+    ClusterCommand::UpdateClusterSettings {
+        persistent: Settings::from_json(&settings).unwrap(),
+        transient: Settings::new(),
+    }
+}
+
 pub fn create_cmd(name: &str, settings: Value) -> ClusterCommand {
     ClusterCommand::CreateIndex {
         name: name.into(),

@@ -25,7 +25,15 @@ pub const TEST_FILE_ENV: &str = "QUARRY_TEST_DISK_USAGE_FILE";
 
 /// The disk holding `data_path` (or the test hook's figures).
 pub fn measure(data_path: &Path) -> Option<DiskUsage> {
-    if let Ok(file) = std::env::var(TEST_FILE_ENV) {
+    measure_from(
+        std::env::var_os(TEST_FILE_ENV).as_deref().map(Path::new),
+        data_path,
+    )
+}
+
+/// [`measure`] with the test hook's file given explicitly.
+fn measure_from(hook_file: Option<&Path>, data_path: &Path) -> Option<DiskUsage> {
+    if let Some(file) = hook_file {
         let text = std::fs::read_to_string(file).ok()?;
         return serde_json::from_str(&text).ok();
     }
@@ -159,10 +167,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("disk.json");
         std::fs::write(&file, r#"{"total_bytes": 100, "free_bytes": 7}"#).unwrap();
-        // Only this test sets the variable in this process.
-        std::env::set_var(TEST_FILE_ENV, &file);
-        let u = measure(dir.path()).unwrap();
-        std::env::remove_var(TEST_FILE_ENV);
+        let u = measure_from(Some(&file), dir.path()).unwrap();
         assert_eq!(u.free_bytes, 7);
         assert_eq!(u.used_bytes(), 93);
     }

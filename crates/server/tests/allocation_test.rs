@@ -21,16 +21,12 @@ fn wait_for_three_nodes(cluster: &ProcessCluster) {
     assert_eq!(v["number_of_nodes"], 3, "{v}");
 }
 
+/// Three primaries, one replica each.
 fn create(cluster: &ProcessCluster, index: &str) {
-    let body = json!({"settings": {"number_of_shards": 3, "number_of_replicas": 1}});
-    let (s, v) = ok(
-        cluster.http[0],
-        "PUT",
-        &format!("/{index}"),
-        Some(&body.to_string()),
+    cluster.create_index(
+        index,
+        &json!({"settings": {"number_of_shards": 3, "number_of_replicas": 1}}),
     );
-    assert_eq!(s, 200, "{v}");
-    cluster.wait_for_green(index);
 }
 
 /// shard number -> node names holding a started copy.

@@ -32,14 +32,7 @@ fn create_index(cluster: &Cluster, index: &str, shards: u32) {
             "tag": {"type": "keyword"}
         }}
     });
-    let (s, v) = ok(
-        cluster.http[0],
-        "PUT",
-        &format!("/{index}"),
-        Some(&body.to_string()),
-    );
-    assert_eq!(s, 200, "{v}");
-    cluster.wait_for_green(index);
+    cluster.create_index(index, &body);
 }
 
 /// Document `i`: a unique `n` (a permutation of 0..200) and one of seven tags.

@@ -22,14 +22,10 @@ fn start_cluster() -> Cluster {
 }
 
 fn create_index(cluster: &Cluster, index: &str) {
-    let (s, v) = ok(
-        cluster.http[0],
-        "PUT",
-        &format!("/{index}"),
-        Some(r#"{"settings":{"number_of_shards":3,"number_of_replicas":0}}"#),
+    cluster.create_index(
+        index,
+        &serde_json::json!({"settings": {"number_of_shards": 3, "number_of_replicas": 0}}),
     );
-    assert_eq!(s, 200, "{v}");
-    cluster.wait_for_green(index);
 }
 
 /// Node names holding a shard of `index`.

@@ -6,6 +6,7 @@
 pub mod date;
 pub mod error;
 pub mod field_type;
+pub mod human;
 pub mod ids;
 pub mod mapping;
 pub mod settings;

@@ -213,19 +213,33 @@ pub fn lightest(
     copy: &ShardRouting,
     mut accept: impl FnMut(&DiscoveryNode) -> bool,
 ) -> Option<NodeId> {
+    let current = copy
+        .current_node
+        .as_ref()
+        .and_then(|id| alloc.state.nodes.get(id));
+    ranked_nodes(alloc, copy, current)
+        .into_iter()
+        .find(|(_, n)| accept(n))
+        .map(|(_, n)| n.id.clone())
+}
+
+/// Data nodes other than `exclude`, lightest first for `copy`'s index (ties by id), with their
+/// weights: the order `lightest` tries them in and allocation explain ranks them in.
+pub fn ranked_nodes<'a>(
+    alloc: &'a Allocation,
+    copy: &ShardRouting,
+    exclude: Option<&DiscoveryNode>,
+) -> Vec<(f64, &'a DiscoveryNode)> {
     let balancer = Balancer::new(alloc.state);
     let ord = alloc.routing_nodes.index_ord(&copy.shard_id.index);
     let mut ranked: Vec<(f64, &DiscoveryNode)> = alloc
         .state
         .data_nodes()
-        .filter(|n| copy.current_node.as_ref() != Some(&n.id))
+        .filter(|n| exclude.is_none_or(|x| x.id != n.id))
         .map(|n| (balancer.weight(&alloc.routing_nodes, &n.id, ord), n))
         .collect();
     ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
     ranked
-        .into_iter()
-        .find(|(_, n)| accept(n))
-        .map(|(_, n)| n.id.clone())
 }
 
 /// Starts relocating the started copy at `pos` of `shard_id` to `target`.

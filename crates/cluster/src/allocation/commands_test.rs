@@ -25,11 +25,9 @@ fn other(node: &NodeId) -> String {
 fn no_rebalance(nodes: &[&str]) -> ClusterState {
     run(
         &cluster(nodes),
-        ClusterCommand::UpdateClusterSettings {
-            persistent: Settings::from_json(&json!({"cluster.routing.rebalance.enable": "none"}))
-                .unwrap(),
-            transient: Settings::new(),
-        },
+        crate::test_support::persistent_settings(
+            json!({"cluster.routing.rebalance.enable": "none"}),
+        ),
     )
 }
 
@@ -261,13 +259,9 @@ fn cancel_stops_a_relocation_and_unassigns_an_initializing_replica() {
 fn allocate_replica_ignores_disabled_allocation_but_not_other_deciders() {
     let s = run(
         &cluster(&["n1", "n2"]),
-        ClusterCommand::UpdateClusterSettings {
-            persistent: Settings::from_json(
-                &json!({"cluster.routing.allocation.enable": "primaries"}),
-            )
-            .unwrap(),
-            transient: Settings::new(),
-        },
+        crate::test_support::persistent_settings(
+            json!({"cluster.routing.allocation.enable": "primaries"}),
+        ),
     );
     let s = start_all(&create(&s, "logs", 1, 1));
     let p = primary(&s).current_node.unwrap();

@@ -3,7 +3,7 @@ use crate::test_support::data_node as new_data_node;
 use crate::test_support::{cluster, create, create_cmd, node, run, start_all};
 use crate::ClusterCommand;
 use crate::ClusterState;
-use quarry_types::{NodeId, Settings, ShardId};
+use quarry_types::{NodeId, ShardId};
 use serde_json::json;
 
 fn unassigned_replica(s: &ClusterState) -> ShardRouting {
@@ -64,11 +64,9 @@ fn enable_setting_restricts_allocation() {
     let s = cluster(&["n1"]);
     let s = run(
         &s,
-        ClusterCommand::UpdateClusterSettings {
-            persistent: Settings::from_json(&json!({"cluster.routing.allocation.enable": "none"}))
-                .unwrap(),
-            transient: Settings::new(),
-        },
+        crate::test_support::persistent_settings(
+            json!({"cluster.routing.allocation.enable": "none"}),
+        ),
     );
     let s = create(&s, "logs", 1, 0);
     let copy = &s.routing_table.shard_copies(&ShardId::new("logs", 0))[0];
@@ -151,13 +149,9 @@ fn same_shard_host_keeps_copies_off_one_host() {
     s = run(&s, ClusterCommand::ElectMaster(NodeId("a".into())));
     s = run(
         &s,
-        ClusterCommand::UpdateClusterSettings {
-            persistent: Settings::from_json(
-                &json!({"cluster.routing.allocation.same_shard.host": "true"}),
-            )
-            .unwrap(),
-            transient: Settings::default(),
-        },
+        crate::test_support::persistent_settings(
+            json!({"cluster.routing.allocation.same_shard.host": "true"}),
+        ),
     );
     s = run(
         &s,

@@ -2,7 +2,7 @@ use super::*;
 use crate::allocation::DecisionType;
 use crate::test_support::{cluster, create, run, start_all};
 use crate::ClusterCommand;
-use quarry_types::{NodeId, Settings};
+use quarry_types::NodeId;
 use serde_json::json;
 
 fn usage(used_percent: u64) -> DiskUsage {
@@ -25,10 +25,7 @@ fn report(s: &ClusterState, node: &str, used_percent: u64) -> ClusterState {
 fn settings(s: &ClusterState, v: serde_json::Value) -> Result<ClusterState, quarry_types::EsError> {
     crate::apply(
         s,
-        ClusterCommand::UpdateClusterSettings {
-            persistent: Settings::from_json(&v).unwrap(),
-            transient: Settings::new(),
-        },
+        crate::test_support::persistent_settings(v),
         &mut crate::test_support::ctx(),
     )
 }

@@ -8,7 +8,7 @@
 //! `reroute` (which nodes a copy may go to, reuse of in-sync primaries, delayed replicas) and
 //! with `balancer` (weights and threshold), which make the real decisions.
 
-use super::balancer::Balancer;
+pub(super) use super::balancer::ranked_nodes;
 use super::deciders::can_allocate;
 use super::routing_nodes::Allocation;
 use super::{Decision, DecisionType};
@@ -161,49 +161,6 @@ pub(super) fn node_results_json(mut results: Vec<NodeResult>, include_yes: bool)
         .collect()
 }
 
-/// Data nodes other than `exclude`, lightest first for `copy`'s index (ties by id), as `lightest`
-/// orders them.
-pub(super) fn ranked_nodes<'a>(
-    alloc: &'a Allocation,
-    copy: &ShardRouting,
-    exclude: Option<&DiscoveryNode>,
-) -> Vec<(f64, &'a DiscoveryNode)> {
-    let balancer = Balancer::new(alloc.state);
-    let ord = alloc.routing_nodes.index_ord(&copy.shard_id.index);
-    let mut ranked: Vec<(f64, &DiscoveryNode)> = alloc
-        .state
-        .data_nodes()
-        .filter(|n| exclude.is_none_or(|x| x.id != n.id))
-        .map(|n| (balancer.weight(&alloc.routing_nodes, &n.id, ord), n))
-        .collect();
-    ranked.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.id.cmp(&b.1.id)));
-    ranked
-}
-
-/// `TimeValue.toString()` of a number of milliseconds (`59.9s`, `1m`, `500ms`).
-fn time_value(ms: i64) -> String {
-    const UNITS: [(i64, &str); 4] = [
-        (86_400_000, "d"),
-        (3_600_000, "h"),
-        (60_000, "m"),
-        (1_000, "s"),
-    ];
-    for (size, suffix) in UNITS {
-        if ms >= size {
-            let tenths = ms * 10 / size;
-            return if tenths % 10 == 0 {
-                format!("{}{suffix}", tenths / 10)
-            } else {
-                format!("{}.{}{suffix}", tenths / 10, tenths % 10)
-            };
-        }
-    }
-    if ms <= 0 {
-        return "0s".to_string();
-    }
-    format!("{ms}ms")
-}
-
 /// `can_allocate`, `allocate_explanation`, `target_node`, ... for an unassigned copy.
 pub fn unassigned_decision(
     alloc: &Allocation,
@@ -325,7 +282,7 @@ pub fn unassigned_decision(
         );
         out.insert(
             "allocate_explanation".into(),
-            json!(template.replace("%s", &time_value(remaining))),
+            json!(template.replace("%s", &quarry_types::human::millis(remaining))),
         );
         out.insert("configured_delay_in_millis".into(), json!(configured));
         out.insert("remaining_delay_in_millis".into(), json!(remaining));
@@ -350,17 +307,4 @@ pub fn unassigned_decision(
         );
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::time_value;
-
-    #[test]
-    fn time_values_print_like_elasticsearch() {
-        assert_eq!(time_value(60_000), "1m");
-        assert_eq!(time_value(59_950), "59.9s");
-        assert_eq!(time_value(500), "500ms");
-        assert_eq!(time_value(0), "0s");
-    }
 }

@@ -193,13 +193,9 @@ fn an_unassigned_copy_that_can_go_somewhere_names_the_target() {
     // Replicas are not allocated while `enable` is `primaries`; re-enabling makes them allocatable.
     let s = run(
         &cluster(&["n1", "n2"]),
-        ClusterCommand::UpdateClusterSettings {
-            persistent: Settings::from_json(
-                &json!({"cluster.routing.allocation.enable": "primaries"}),
-            )
-            .unwrap(),
-            transient: Settings::new(),
-        },
+        crate::test_support::persistent_settings(
+            json!({"cluster.routing.allocation.enable": "primaries"}),
+        ),
     );
     let s = start_all(&create(&s, "logs", 1, 1));
     let mut enabled = s.clone();

@@ -53,13 +53,6 @@ fn zoned_node(n: u8) -> crate::DiscoveryNode {
     node
 }
 
-fn cluster_settings(v: serde_json::Value) -> ClusterCommand {
-    ClusterCommand::UpdateClusterSettings {
-        persistent: Settings::from_json(&v).unwrap(),
-        transient: Settings::new(),
-    }
-}
-
 fn index_settings(i: u8, v: serde_json::Value) -> ClusterCommand {
     ClusterCommand::UpdateIndexSettings {
         indices: vec![format!("idx{i}")],
@@ -86,7 +79,7 @@ fn command(s: &ClusterState, op: &Op) -> Option<ClusterCommand> {
             json!({"number_of_shards": shards, "number_of_replicas": replicas}),
         ),
         Op::SetReplicas(i, r) => index_settings(*i, json!({"index.number_of_replicas": r})),
-        Op::Exclude(n) => cluster_settings(json!({
+        Op::Exclude(n) => crate::test_support::persistent_settings(json!({
             "cluster.routing.allocation.exclude._name": n.map(|n| format!("n{n}")).unwrap_or_default()
         })),
         Op::IndexExclude(i, n) => index_settings(
@@ -103,9 +96,11 @@ fn command(s: &ClusterState, op: &Op) -> Option<ClusterCommand> {
         ),
         Op::Enable(k) => {
             let value = ["all", "primaries", "new_primaries", "none"][*k as usize % 4];
-            cluster_settings(json!({ "cluster.routing.allocation.enable": value }))
+            crate::test_support::persistent_settings(
+                json!({ "cluster.routing.allocation.enable": value }),
+            )
         }
-        Op::Awareness(on) => cluster_settings(json!({
+        Op::Awareness(on) => crate::test_support::persistent_settings(json!({
             "cluster.routing.allocation.awareness.attributes": if *on { "zone" } else { "" }
         })),
         Op::Start(k) => {

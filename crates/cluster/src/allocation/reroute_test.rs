@@ -31,13 +31,9 @@ fn no_data_nodes_leaves_primaries_unassigned_with_decider_no() {
 fn least_loaded_node_wins() {
     let s = run(
         &cluster(&["n1"]),
-        crate::ClusterCommand::UpdateClusterSettings {
-            persistent: quarry_types::Settings::from_json(
-                &serde_json::json!({"cluster.routing.rebalance.enable": "none"}),
-            )
-            .unwrap(),
-            transient: Default::default(),
-        },
+        crate::test_support::persistent_settings(
+            serde_json::json!({"cluster.routing.rebalance.enable": "none"}),
+        ),
     );
     let s = start_all(&create(&s, "a", 4, 0));
     let s = run(&s, crate::ClusterCommand::AddNode(data_node("n2")));

@@ -19,9 +19,11 @@ use quarry_types::EsError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
-type Row = Map<String, Value>;
+/// One `_cat` row: column name to cell.
+pub type Row = Map<String, Value>;
 
-fn row(v: Value) -> Row {
+/// A row from a JSON object literal (anything else gives an empty row).
+pub fn row(v: Value) -> Row {
     match v {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -172,11 +174,7 @@ pub fn role_abbreviations(roles: &BTreeSet<String>) -> String {
 /// The row of a relocation target: Elasticsearch lists it as its own `INITIALIZING` copy on the
 /// target node, recovering from its source (`peer`).
 pub fn relocation_target_row(copy: &ShardRouting, target: &CopyLocation, now_millis: i64) -> Row {
-    let mut view = copy.clone();
-    view.state = ShardRoutingState::Initializing;
-    view.current_node = view.relocating_node.take();
-    view.allocation_id = view.relocation_id.take();
-    view.unassigned_info = None;
+    let view = copy.relocation_target().unwrap_or_else(|| copy.clone());
     let mut r = shard_row(&view, Some(target), None, now_millis);
     r.insert("recoverysource.type".into(), json!("peer"));
     r

@@ -7,21 +7,13 @@
 //!
 //! Owns the rows; must not measure anything itself (the reporter does).
 
+use super::cat::{row, Row};
 use super::cat_cluster::transport_host_and_port;
 use crate::Node;
 use quarry_cluster::allocation::commands::resolve_node;
 use quarry_cluster::{ClusterState, DiscoveryNode};
 use quarry_types::EsError;
-use serde_json::{json, Map, Value};
-
-type Row = Map<String, Value>;
-
-fn row(v: Value) -> Row {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
+use serde_json::{json, Value};
 
 /// The rows for `nodes` (all data nodes when empty), `local_indices_bytes` being this node's
 /// store size.
@@ -45,7 +37,7 @@ pub fn allocation_rows(
             "host": host,
             "ip": host,
             "node": node.name,
-            "node.role": DiscoveryNode::role_letters(&node.roles),
+            "node.role": super::cat::role_abbreviations(&node.roles),
         }));
         if let Some(u) = state.disk_usages.get(&node.id) {
             r.extend(row(json!({

@@ -8,18 +8,10 @@
 //! Decisions are the pure functions below; the `Node` methods only pick the state and the
 //! local process id. Must not render tables (that is the REST layer).
 
+use super::cat::{row, Row};
 use crate::Node;
 use quarry_cluster::{ClusterState, DiscoveryNode};
-use serde_json::{json, Map, Value};
-
-type Row = Map<String, Value>;
-
-fn row(v: Value) -> Row {
-    match v {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
+use serde_json::{json, Value};
 
 /// The host and port of a node's transport address (`host:port`, `[v6]:port`).
 pub fn transport_host_and_port(node: &DiscoveryNode) -> (String, Option<u16>) {

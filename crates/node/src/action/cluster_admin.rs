@@ -367,12 +367,10 @@ impl Node {
                         (Some(node), false) => push(&node.0, c.to_json()),
                         _ => unassigned.push(c.to_json()),
                     }
-                    if let (true, Some(target)) = (c.relocating(), &c.relocating_node) {
-                        let mut v = c.to_json();
-                        v["state"] = json!("INITIALIZING");
-                        v["node"] = json!(target.0);
-                        v["relocating_node"] = json!(c.current_node.as_ref().map(|n| n.0.clone()));
-                        push(&target.0, v);
+                    if let Some(target) = c.relocation_target() {
+                        if let Some(node) = &target.current_node {
+                            push(&node.0, target.to_json());
+                        }
                     }
                 }
             }

@@ -9,7 +9,7 @@
 mod cat_output;
 pub mod cat_table;
 pub mod filter_path;
-pub mod human;
+pub use quarry_types::human;
 pub mod human_fields;
 
 #[cfg(test)]

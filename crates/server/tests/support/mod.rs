@@ -183,6 +183,19 @@ pub struct ProcessCluster {
 }
 
 impl ProcessCluster {
+    /// Creates `index` with `body` through the first node and waits until it is green on
+    /// every node.
+    pub fn create_index(&self, index: &str, body: &Value) {
+        let (s, v) = ok(
+            self.http[0],
+            "PUT",
+            &format!("/{index}"),
+            Some(&body.to_string()),
+        );
+        assert_eq!(s, 200, "{v}");
+        self.wait_for_green(index);
+    }
+
     /// Waits until `index` is green as seen from every node.
     pub fn wait_for_green(&self, index: &str) {
         wait_for(

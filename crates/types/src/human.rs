@@ -98,6 +98,9 @@ mod tests {
         assert_eq!(millis(10), "10ms");
         assert_eq!(millis(999), "999ms");
         assert_eq!(millis(1000), "1s");
+        assert_eq!(millis(60_000), "1m");
+        assert_eq!(millis(59_950), "59.9s");
+        assert_eq!(millis(500), "500ms");
         assert_eq!(millis(1500), "1.5s");
         assert_eq!(millis(1999), "1.9s");
         assert_eq!(millis(120_000), "2m");
